@@ -1,0 +1,53 @@
+# Two commands matter: `make demo` and `make test`. Both run `make setup` first, which is idempotent.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+BIN := $(VENV)/bin
+# The JVM jars live beside the Python packages they belong to; the session factory finds them there.
+JARS_DIR := $(VENV)/share/retail-lakehouse/jars
+export LAKEHOUSE_LANDING ?= ./data/landing
+export LAKEHOUSE_ROOT ?= ./lakehouse
+
+.PHONY: setup demo test lint unit integration clean help
+
+help:
+	@echo "make demo   set up, generate the default data set, run every pipeline, print a summary"
+	@echo "make test   set up, lint (ruff, mypy), run the whole test suite"
+	@echo "make setup  create .venv, install pinned dependencies, fetch the JVM jars (idempotent)"
+
+setup: $(VENV)/.installed $(JARS_DIR)/.fetched
+
+$(VENV)/.installed: pyproject.toml constraints.txt
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -c constraints.txt -e '.[dev,azure]'
+	@touch $@
+
+$(JARS_DIR)/.fetched: jvm/pom.xml jvm/settings.xml
+	@command -v mvn >/dev/null || { echo "Maven (mvn) is needed to fetch the Delta Lake jars: apt-get install maven" >&2; exit 2; }
+	rm -rf $(JARS_DIR) && mkdir -p $(JARS_DIR)
+	mvn --quiet --batch-mode -s jvm/settings.xml -f jvm/pom.xml dependency:copy-dependencies \
+		-DincludeScope=runtime -DoutputDirectory=$(abspath $(JARS_DIR))
+	@touch $@
+
+demo: setup
+	$(BIN)/lakehouse generate
+	$(BIN)/lakehouse pipeline all
+
+lint: setup
+	$(BIN)/ruff check src tests bench jobs
+	$(BIN)/ruff format --check src tests bench jobs
+	$(BIN)/mypy
+
+test: setup lint
+	$(BIN)/pytest
+
+unit: setup
+	$(BIN)/pytest tests/unit
+
+integration: setup
+	$(BIN)/pytest tests/integration
+
+clean:
+	rm -rf data lakehouse spark-warehouse .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,34 @@
+"""Bronze ingestion: the source rows as received plus ingestion metadata."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+
+from pyspark.sql import DataFrame
+from pyspark.sql import functions as F
+
+from retail_lakehouse.registry import TransformContext, TransformSpec
+
+INGESTED_AT = "_ingested_at"
+INGEST_DATE = "_ingest_date"
+RUN_ID = "_run_id"
+
+
+def add_ingestion_metadata(df: DataFrame, *, run_id: str, ingested_at: datetime) -> DataFrame:
+    """Adds when (and the date bronze partitions by) and in which run the rows were ingested."""
+    ingested = F.lit(ingested_at).cast("timestamp")
+    return df.withColumns({INGESTED_AT: ingested, INGEST_DATE: F.to_date(ingested), RUN_ID: F.lit(run_id)})
+
+
+def _ingest(inputs: Mapping[str, DataFrame], context: TransformContext) -> DataFrame:
+    return add_ingestion_metadata(inputs["source"], run_id=context.run_id, ingested_at=context.run_started_at)
+
+
+BRONZE_INGESTION = TransformSpec(
+    name="bronze.ingest",
+    description="raw rows as received + _source_file, _ingested_at, _ingest_date, _run_id",
+    inputs=("source",),
+    apply=_ingest,
+    preserves_rows=True,
+)

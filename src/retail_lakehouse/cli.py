@@ -1,0 +1,105 @@
+"""The `lakehouse` command: the one entry point for the console script, spark-submit and wheel tasks.
+
+Exit codes: 0 success; 1 a job failed; 2 a usage or configuration error (one line, no traceback).
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import NoReturn, TextIO
+
+from retail_lakehouse import __version__
+from retail_lakehouse.config import LoadedConfig, load_config
+from retail_lakehouse.errors import ConfigError, LakehouseError, RuntimeSetupError, UsageError
+from retail_lakehouse.runtime.logging import configure_logging
+
+EXIT_OK = 0
+EXIT_JOB_FAILED = 1
+EXIT_USAGE = 2
+
+
+class OneLineParser(argparse.ArgumentParser):
+    """argparse that reports a usage error as one line (and exit code 2), like every other user error."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(EXIT_USAGE, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
+def _common_options(parser: argparse.ArgumentParser, *, suppress: bool) -> None:
+    default = argparse.SUPPRESS if suppress else None
+    parser.add_argument("--env", default=default, help="environment overlay under conf/ (default: "
+                        "LAKEHOUSE_ENV or local)")
+    parser.add_argument("--set", dest="overrides", action="append", metavar="KEY=VALUE", default=default,
+                        help="override any configuration key, e.g. --set spark.shuffle_partitions=8 (repeatable)")
+    parser.add_argument("--conf-dir", type=Path, default=default,
+                        help="configuration folder (default: LAKEHOUSE_CONF_DIR, ./conf, or the packaged one)")
+
+
+def _start_date(text: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected YYYY-MM-DD, got '{text}'") from None
+
+
+def build_parser() -> OneLineParser:
+    parser = OneLineParser(prog="lakehouse", description="Retail lakehouse: bronze, silver and gold Delta tables "
+                           "from a retailer's raw feeds.")
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    _common_options(parser, suppress=False)
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND",
+                                     parser_class=OneLineParser)
+
+    def command(name: str, help_text: str) -> argparse.ArgumentParser:
+        sub = commands.add_parser(name, help=help_text, description=help_text)
+        _common_options(sub, suppress=True)
+        return sub
+
+    command("jobs", "list every job: name, layer, kind, inputs, outputs")
+    run = command("run", "run jobs in the order given")
+    run.add_argument("jobs", nargs="+", metavar="JOB")
+    pipeline = command("pipeline", "run a configured pipeline's jobs in dependency order")
+    pipeline.add_argument("name", metavar="NAME")
+    stream = command("stream", "run a streaming job")
+    stream.add_argument("name", metavar="NAME")
+    mode = stream.add_mutually_exclusive_group()
+    mode.add_argument("--available-now", action="store_true", help="process what is there, then stop")
+    mode.add_argument("--trigger", type=float, metavar="SECONDS", default=5.0,
+                      help="micro-batch interval when running continuously (default 5)")
+    generate = command("generate", "write synthetic source feeds into the landing zone")
+    generate.add_argument("--scale", type=float, default=1.0, help="size; 1 = 50 stores, 5,000 products")
+    generate.add_argument("--days", type=int, default=90, help="days of activity to generate (default 90)")
+    generate.add_argument("--start-date", type=_start_date, default=dt.date(2025, 1, 1),
+                          help="first day, YYYY-MM-DD (default 2025-01-01)")
+    generate.add_argument("--seed", type=int, default=42, help="random seed (default 42)")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None, *, stdout: TextIO | None = None, stderr: TextIO | None = None) -> int:
+    stdout = stdout or sys.stdout
+    stderr = stderr or sys.stderr
+    args = build_parser().parse_args(argv)
+    loaded: LoadedConfig | None = None
+    try:
+        loaded = load_config(env=args.env, conf_dir=args.conf_dir, set_overrides=args.overrides or ())
+        configure_logging(loaded.config.logging, loaded.redactor, stderr)
+        from retail_lakehouse import commands
+
+        return commands.dispatch(args, loaded, stdout, stderr)
+    except ConfigError as exc:
+        stderr.write(f"lakehouse: configuration error: {exc}\n")
+        return EXIT_USAGE
+    except (UsageError, RuntimeSetupError) as exc:
+        stderr.write(f"lakehouse: error: {_redact(loaded, str(exc))}\n")
+        return EXIT_USAGE
+    except LakehouseError as exc:
+        stderr.write(f"lakehouse: {_redact(loaded, str(exc))}\n")
+        return EXIT_JOB_FAILED
+
+
+def _redact(loaded: LoadedConfig | None, text: str) -> str:
+    return loaded.redactor.redact(text) if loaded else text

@@ -1,0 +1,124 @@
+"""What each CLI command does once configuration is loaded; prints results for people on stdout."""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import TextIO
+
+from pyspark.sql import SparkSession
+
+from retail_lakehouse.config import LoadedConfig
+from retail_lakehouse.config.models import feed_of
+from retail_lakehouse.errors import UsageError
+from retail_lakehouse.generator.landing import generate_landing
+from retail_lakehouse.generator.options import GeneratorOptions
+from retail_lakehouse.runner.jobs import JobRunner
+from retail_lakehouse.runner.pipelines import PipelineOutcome, run_in_order, run_pipeline
+from retail_lakehouse.runtime.logging import get_logger
+from retail_lakehouse.runtime.run_history import FAILED, JOB_RUNS_TABLE
+from retail_lakehouse.runtime.spark import get_spark_session, owns_session
+
+EXIT_OK = 0
+EXIT_JOB_FAILED = 1
+
+log = get_logger("cli")
+
+
+def dispatch(args: argparse.Namespace, loaded: LoadedConfig, stdout: TextIO, stderr: TextIO) -> int:
+    config = loaded.config
+    if args.command == "jobs":
+        return list_jobs(loaded, stdout)
+    if args.command == "generate":
+        return generate(loaded, args, stdout)
+    if args.command == "run":
+        _check_known("job", args.jobs, list(config.jobs))
+        with spark_session(loaded) as spark:
+            outcome = run_in_order(JobRunner(spark, loaded), "run", args.jobs, progress_stream=stderr)
+        return report(outcome, loaded, stdout, stderr)
+    if args.command == "pipeline":
+        _check_known("pipeline", [args.name], list(config.pipelines))
+        with spark_session(loaded) as spark:
+            outcome = run_pipeline(JobRunner(spark, loaded), args.name, progress_stream=stderr)
+        return report(outcome, loaded, stdout, stderr)
+    if args.command == "stream":
+        streams = [name for name, job in config.jobs.items() if job.kind == "stream"]
+        _check_known("streaming job", [args.name], streams)
+        trigger = None if args.available_now else args.trigger
+        if trigger is not None and trigger <= 0:
+            raise UsageError(f"--trigger must be a positive number of seconds, got {trigger}")
+        with spark_session(loaded) as spark:
+            run = JobRunner(spark, loaded).run(args.name, trigger_seconds=trigger)
+        return report(PipelineOutcome(pipeline_run_id="", runs=[run]), loaded, stdout, stderr)
+    raise UsageError(f"unknown command {args.command}")
+
+
+def _check_known(kind: str, names: Sequence[str], known: list[str]) -> None:
+    for name in names:
+        if name not in known:
+            listed = ", ".join(known) if known else "none configured"
+            raise UsageError(f"unknown {kind} '{name}' ({kind}s: {listed}; see `lakehouse jobs`)")
+
+
+@contextlib.contextmanager
+def spark_session(loaded: LoadedConfig) -> Iterator[SparkSession]:
+    """A session for the command; stopped afterwards only if this process started it."""
+    config = loaded.config
+    spark = get_spark_session(config.spark, warehouse_dir=f"{config.storage.root.rstrip('/')}/_warehouse")
+    try:
+        yield spark
+    finally:
+        if owns_session(config.spark):
+            spark.stop()
+
+
+def list_jobs(loaded: LoadedConfig, out: TextIO) -> int:
+    config = loaded.config
+    rows = [("JOB", "LAYER", "KIND", "INPUTS", "OUTPUTS")]
+    for name, job in config.jobs.items():
+        inputs = ", ".join(f"feed {feed_of(ref)}" if feed_of(ref) else ref for ref in job.inputs.values())
+        rows.append((name, job.layer, job.kind, inputs, job.output))
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    for row in rows:
+        out.write("  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip() + "\n")
+    out.write("\npipelines:\n")
+    for name, pipeline in config.pipelines.items():
+        jobs = "every job" if pipeline.jobs == "*" else ", ".join(pipeline.jobs)
+        out.write(f"  {name}: {jobs}\n")
+    return EXIT_OK
+
+
+def generate(loaded: LoadedConfig, args: argparse.Namespace, out: TextIO) -> int:
+    landing = loaded.config.storage.landing
+    if "://" in landing:
+        raise UsageError(f"generate writes to a local landing zone; storage.landing is {landing}")
+    try:
+        options = GeneratorOptions(scale=args.scale, days=args.days, start_date=args.start_date, seed=args.seed)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+    manifest = generate_landing(Path(landing), options)
+    out.write(f"landing zone: {Path(landing).resolve()}\n")
+    for feed, facts in manifest["feeds"].items():
+        out.write(f"  {feed}: {facts['rows']:,} rows in {', '.join(facts['files'])}\n")
+    return EXIT_OK
+
+
+def report(outcome: PipelineOutcome, loaded: LoadedConfig, out: TextIO, err: TextIO) -> int:
+    """A summary table on stdout; the failed job and its error on stderr."""
+    config = loaded.config
+    out.write(f"{'JOB':<32} {'STATUS':<10} {'READ':>10} {'WRITTEN':>10} {'SECONDS':>8}  TABLE\n")
+    for run in outcome.runs:
+        path = config.storage.table_path(config.jobs[run.job].output)
+        read = "-" if run.rows_read is None else f"{run.rows_read:,}"
+        written = "-" if run.rows_written is None else f"{run.rows_written:,}"
+        out.write(f"{run.job:<32} {run.status:<10} {read:>10} {written:>10} {run.seconds:>8.1f}  {path}\n")
+    for name in outcome.not_run:
+        out.write(f"{name:<32} {'not run':<10}\n")
+    out.write(f"run history: {config.storage.ops_root}/{JOB_RUNS_TABLE} (pipeline run {outcome.pipeline_run_id})\n")
+    failed = outcome.failed
+    if failed is None:
+        return EXIT_OK
+    err.write(f"lakehouse: job {failed.job} failed: {failed.error}\n")
+    return EXIT_JOB_FAILED if failed.status == FAILED else EXIT_OK

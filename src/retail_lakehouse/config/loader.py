@@ -1,0 +1,143 @@
+"""Loads, resolves and validates configuration before Spark starts; every problem is one ConfigError."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, TypeVar
+
+from pydantic import BaseModel, ValidationError
+
+from retail_lakehouse.config.dag import find_cycle, job_dependencies
+from retail_lakehouse.config.models import LAYERS, LakehouseConfig, SecretsSettings, feed_of
+from retail_lakehouse.config.secrets import (
+    SecretBackend,
+    SecretRedactor,
+    backend_from_settings,
+    resolve_secret_references,
+)
+from retail_lakehouse.config.sources import LayeredTree, default_conf_dir, load_layers
+from retail_lakehouse.errors import ConfigError
+from retail_lakehouse.registry import TransformRegistry, builtin_transforms
+
+DEFAULT_ENV = "local"
+
+
+@dataclass(frozen=True)
+class LoadedConfig:
+    """Validated configuration, the transforms its jobs name, and the redactor for its secret values."""
+
+    config: LakehouseConfig
+    transforms: TransformRegistry
+    redactor: SecretRedactor
+
+
+def load_config(
+    *,
+    env: str | None = None,
+    conf_dir: Path | None = None,
+    set_overrides: Sequence[str] = (),
+    environ: Mapping[str, str] | None = None,
+    transforms: TransformRegistry | None = None,
+    secret_backend: SecretBackend | None = None,
+) -> LoadedConfig:
+    environ = os.environ if environ is None else environ
+    env = env or environ.get("LAKEHOUSE_ENV") or DEFAULT_ENV
+    conf_dir = conf_dir or default_conf_dir(environ)
+    transforms = builtin_transforms() if transforms is None else transforms
+    redactor = SecretRedactor()
+    try:
+        tree = load_layers(conf_dir, env, set_overrides, environ)
+        secrets = _validate(SecretsSettings, tree.values.get("secrets", {}), tree, prefix=("secrets",))
+        backend = secret_backend or backend_from_settings(secrets.model_dump(), environ)
+        resolved = resolve_secret_references(tree.values, backend, redactor, tree.origin_of)
+        config = _validate(LakehouseConfig, {**resolved, "env": env, "conf_dir": str(conf_dir)}, tree)
+        _check_references(config, transforms, tree)
+    except ConfigError as exc:
+        # A value echoed back in a message may be a resolved secret.
+        raise ConfigError(redactor.redact(exc.detail), source=exc.source, key=exc.key) from None
+    return LoadedConfig(config=config, transforms=transforms, redactor=redactor)
+
+
+M = TypeVar("M", bound=BaseModel)
+
+
+def _validate(model: type[M], data: Any, tree: LayeredTree, prefix: tuple[str, ...] = ()) -> M:
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        raise _first_error(exc, tree, prefix) from None
+
+
+def _first_error(exc: ValidationError, tree: LayeredTree, prefix: tuple[str, ...]) -> ConfigError:
+    errors = exc.errors()
+    error = errors[0]
+    location = tuple(str(part) for part in (*prefix, *error["loc"]))
+    kind = error["type"]
+    if kind == "extra_forbidden":
+        message = f"unknown key '{location[-1]}'"
+    elif kind == "missing":
+        message = "required key is missing"
+    else:
+        message = error["msg"].removeprefix("Value error, ")
+        if kind not in {"value_error", "assertion_error"}:
+            message += f" (got {error['input']!r})"
+    more = len(errors) - 1
+    if more:
+        message += f" (and {more} more error{'s' if more > 1 else ''} in this section)"
+    return ConfigError(message, source=tree.origin_of(location) or "configuration", key=".".join(location))
+
+
+def _check_references(config: LakehouseConfig, transforms: TransformRegistry, tree: LayeredTree) -> None:
+    def fail(message: str, *path: str) -> ConfigError:
+        return ConfigError(message, source=tree.origin_of(path) or "configuration", key=".".join(path))
+
+    for table in config.tables:
+        layer, _, name = table.partition("/")
+        if layer not in LAYERS or not name or "/" in name:
+            raise fail(f"table names are LAYER/NAME with LAYER one of {', '.join(LAYERS)}", "tables", table)
+
+    for job_name, job in config.jobs.items():
+        spec = transforms.get(job.transform)
+        if spec is None:
+            raise fail(f"unknown transform '{job.transform}' (known: {', '.join(sorted(transforms))})",
+                       "jobs", job_name, "transform")
+        if set(job.inputs) != set(spec.inputs):
+            raise fail(f"transform {spec.name} takes inputs {', '.join(spec.inputs)}; "
+                       f"configured: {', '.join(job.inputs) or 'none'}", "jobs", job_name, "inputs")
+        for alias, reference in job.inputs.items():
+            feed = feed_of(reference)
+            if feed is not None and feed not in config.feeds:
+                raise fail(f"unknown feed '{feed}' (feeds: {', '.join(config.feeds) or 'none'})",
+                           "jobs", job_name, "inputs", alias)
+            if feed is None and reference not in config.tables:
+                raise fail(f"unknown table '{reference}'; inputs are 'feed:NAME' or a table declared under tables",
+                           "jobs", job_name, "inputs", alias)
+        if job.output not in config.tables:
+            raise fail(f"table '{job.output}' is not declared under tables", "jobs", job_name, "output")
+        if job.reads_stream and any(feed_of(ref) is None for ref in job.inputs.values()):
+            raise fail("incremental and streaming jobs read feeds (files) only", "jobs", job_name, "inputs")
+        for upstream in job.depends_on:
+            if upstream not in config.jobs:
+                raise fail(f"depends on unknown job '{upstream}'", "jobs", job_name, "depends_on")
+        _validate(spec.params_model, job.params, tree, prefix=("jobs", job_name, "params"))
+
+    cycle = find_cycle(job_dependencies(config.jobs))
+    if cycle:
+        raise fail(f"jobs depend on each other in a cycle: {' -> '.join(cycle)}", "jobs", cycle[0])
+
+    for pipeline_name, pipeline in config.pipelines.items():
+        if pipeline.jobs == "*":
+            continue
+        for index, job_name in enumerate(pipeline.jobs):
+            if job_name not in config.jobs:
+                raise fail(f"unknown job '{job_name}' (jobs: {', '.join(config.jobs)})",
+                           "pipelines", pipeline_name, "jobs", str(index))
+
+
+def transform_params(loaded: LoadedConfig, job_name: str) -> BaseModel:
+    """The job's parameters parsed into its transform's model (validated at load, so this cannot fail)."""
+    job = loaded.config.jobs[job_name]
+    return loaded.transforms[job.transform].params_model.model_validate(job.params)

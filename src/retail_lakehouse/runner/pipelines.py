@@ -1,0 +1,59 @@
+"""Runs jobs in order: stops at the first failure and runs nothing after it."""
+
+from __future__ import annotations
+
+import sys
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import TextIO
+
+from retail_lakehouse.config.dag import execution_order, job_dependencies
+from retail_lakehouse.runner.jobs import JobRunner
+from retail_lakehouse.runner.progress import PipelineProgress
+from retail_lakehouse.runtime.logging import get_logger, log_context
+from retail_lakehouse.runtime.run_history import FAILED, JobRun
+
+log = get_logger("pipeline")
+
+
+@dataclass
+class PipelineOutcome:
+    pipeline_run_id: str
+    runs: list[JobRun] = field(default_factory=list)
+    not_run: list[str] = field(default_factory=list)
+
+    @property
+    def failed(self) -> JobRun | None:
+        return next((run for run in self.runs if run.status == FAILED), None)
+
+
+def run_in_order(
+    runner: JobRunner, label: str, job_names: Sequence[str], *, progress_stream: TextIO | None = None
+) -> PipelineOutcome:
+    """Runs `job_names` in the order given; after a failure the remaining jobs are not run."""
+    outcome = PipelineOutcome(pipeline_run_id=uuid.uuid4().hex)
+    progress = PipelineProgress(label, len(job_names), progress_stream or sys.stderr)
+    with log_context(pipeline_run_id=outcome.pipeline_run_id):
+        try:
+            for index, name in enumerate(job_names):
+                progress.job_started(name)
+                run = runner.run(name, pipeline_run_id=outcome.pipeline_run_id)
+                outcome.runs.append(run)
+                progress.job_finished(run)
+                if run.status == FAILED:
+                    outcome.not_run = list(job_names[index + 1 :])
+                    break
+        finally:
+            progress.close()
+        if outcome.not_run:
+            log.error("%s stopped after %s failed; not run: %s", label, outcome.runs[-1].job,
+                      ", ".join(outcome.not_run))
+    return outcome
+
+
+def run_pipeline(runner: JobRunner, pipeline: str, *, progress_stream: TextIO | None = None) -> PipelineOutcome:
+    """Runs a configured pipeline's jobs in dependency order."""
+    config = runner.loaded.config
+    order = execution_order(job_dependencies(config.jobs), config.job_names_of(pipeline))
+    return run_in_order(runner, f"pipeline {pipeline}", order, progress_stream=progress_stream)

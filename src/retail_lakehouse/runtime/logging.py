@@ -1,0 +1,93 @@
+"""Structured logging: readable lines on a terminal, JSON lines otherwise; every line carries the run
+context (pipeline run id, job run id, job) and passes through the secret redactor."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+import sys
+from collections.abc import Iterator
+from contextvars import ContextVar
+from datetime import UTC, datetime
+from typing import Any, TextIO
+
+from retail_lakehouse.config.models import LoggingSettings
+from retail_lakehouse.config.secrets import SecretRedactor
+
+LOGGER_NAME = "retail_lakehouse"
+_run_context: ContextVar[dict[str, str]] = ContextVar("run_context", default={})  # noqa: B039 - never mutated
+
+
+@contextlib.contextmanager
+def log_context(**fields: str | None) -> Iterator[None]:
+    """Adds fields (run_id, job, ...) to every log line written inside the block."""
+    token = _run_context.set({**_run_context.get(), **{k: v for k, v in fields.items() if v is not None}})
+    try:
+        yield
+    finally:
+        _run_context.reset(token)
+
+
+class RunContextFilter(logging.Filter):
+    """Attaches the run context and redacts secret values from the message and its arguments."""
+
+    def __init__(self, redactor: SecretRedactor) -> None:
+        super().__init__()
+        self.redactor = redactor
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.msg = self.redactor.redact(record.getMessage())
+        record.args = None
+        if record.exc_info and record.exc_info[1] is not None:
+            record.exc_text = self.redactor.redact(logging.Formatter().formatException(record.exc_info))
+            record.exc_info = None
+        record.context = dict(_run_context.get())
+        extra = getattr(record, "fields", None)
+        if isinstance(extra, dict):
+            record.context.update({k: self.redactor.redact(str(v)) for k, v in extra.items()})
+        return True
+
+
+class JsonLinesFormatter(logging.Formatter):
+    def format(self, record: logging.LogRecord) -> str:
+        entry: dict[str, Any] = {
+            "ts": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
+            "level": record.levelname,
+            "logger": record.name,
+            "message": record.getMessage(),
+            **getattr(record, "context", {}),
+        }
+        if record.exc_text:
+            entry["exception"] = record.exc_text
+        return json.dumps(entry, default=str)
+
+
+class TerminalFormatter(logging.Formatter):
+    def format(self, record: logging.LogRecord) -> str:
+        context = getattr(record, "context", {})
+        job = f" [{context['job']}]" if "job" in context else ""
+        line = f"{datetime.fromtimestamp(record.created).strftime('%H:%M:%S')} {record.levelname:<7}{job} "
+        line += record.getMessage()
+        if record.exc_text:
+            line += "\n" + record.exc_text
+        return line
+
+
+def configure_logging(settings: LoggingSettings, redactor: SecretRedactor, stream: TextIO | None = None) -> None:
+    """Sends the lakehouse's log lines to `stream` (stderr) in the configured format."""
+    stream = stream or sys.stderr
+    as_json = settings.format == "json" or (settings.format == "auto" and not stream.isatty())
+    handler = logging.StreamHandler(stream)
+    handler.setFormatter(JsonLinesFormatter() if as_json else TerminalFormatter())
+    handler.addFilter(RunContextFilter(redactor))
+    logger = logging.getLogger(LOGGER_NAME)
+    logger.handlers[:] = [handler]
+    logger.setLevel(settings.level)
+    logger.propagate = False
+    # py4j logs every JVM call at INFO; it is noise for a user.
+    logging.getLogger("py4j").setLevel(logging.WARNING)
+
+
+def get_logger(name: str) -> logging.Logger:
+    return logging.getLogger(f"{LOGGER_NAME}.{name}")

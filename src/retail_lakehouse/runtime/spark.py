@@ -1,0 +1,75 @@
+"""The Spark session factory: local mode with Delta from the cached jars, or the platform's own session.
+
+Callers get the session from here once and pass it on explicitly; nothing keeps it in a module global.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Mapping
+from pathlib import Path
+
+from pyspark.sql import SparkSession
+
+from retail_lakehouse.config.models import SparkSettings
+from retail_lakehouse.runtime.jars import default_jars_dir, local_runtime_jars
+
+LOG4J_CONFIG = Path(__file__).with_name("log4j2.properties")
+
+
+def runs_on_spark_platform(environ: Mapping[str, str]) -> bool:
+    """True under spark-submit (the JVM started this Python process) or on a Databricks runtime."""
+    return "DATABRICKS_RUNTIME_VERSION" in environ or "PYSPARK_GATEWAY_PORT" in environ
+
+
+def local_session_conf(settings: SparkSettings, jars: list[Path], warehouse_dir: str | None) -> dict[str, str]:
+    """Every setting of a local session, sized from configuration for a small machine."""
+    conf = {
+        "spark.master": settings.master,
+        "spark.app.name": settings.app_name,
+        "spark.driver.memory": settings.driver_memory,
+        "spark.jars": ",".join(str(jar) for jar in jars),
+        "spark.sql.extensions": "io.delta.sql.DeltaSparkSessionExtension",
+        "spark.sql.catalog.spark_catalog": "org.apache.spark.sql.delta.catalog.DeltaCatalog",
+        "spark.sql.shuffle.partitions": str(settings.shuffle_partitions),
+        "spark.default.parallelism": str(settings.shuffle_partitions),
+        "spark.ui.enabled": str(settings.ui_enabled).lower(),
+        "spark.ui.showConsoleProgress": "false",
+        "spark.sql.session.timeZone": "UTC",
+        "spark.driver.extraJavaOptions": f"-Dlog4j.configurationFile=file:{LOG4J_CONFIG} -Duser.timezone=UTC",
+        # Delta reads its log with this many partitions; the default (50) is for clusters.
+        "spark.databricks.delta.snapshotPartitions": str(settings.shuffle_partitions),
+        "spark.pyspark.python": sys.executable,
+        "spark.pyspark.driver.python": sys.executable,
+    }
+    if warehouse_dir:
+        conf["spark.sql.warehouse.dir"] = warehouse_dir
+    conf.update(settings.conf)
+    return conf
+
+
+def uses_existing_session(settings: SparkSettings, environ: Mapping[str, str] | None = None) -> bool:
+    environ = os.environ if environ is None else environ
+    return settings.session == "existing" or (settings.session == "auto" and runs_on_spark_platform(environ))
+
+
+def owns_session(settings: SparkSettings, environ: Mapping[str, str] | None = None) -> bool:
+    """Whether this process started the session (and so should stop it); never the platform's."""
+    return not uses_existing_session(settings, environ)
+
+
+def get_spark_session(
+    settings: SparkSettings,
+    *,
+    warehouse_dir: str | None = None,
+    environ: Mapping[str, str] | None = None,
+) -> SparkSession:
+    """The platform's session when there is one (adding nothing it provides), else a local one with Delta."""
+    if uses_existing_session(settings, environ):
+        return SparkSession.builder.getOrCreate()
+    jars_dir = Path(settings.jars_dir) if settings.jars_dir else default_jars_dir()
+    builder = SparkSession.builder
+    for key, value in local_session_conf(settings, local_runtime_jars(jars_dir), warehouse_dir).items():
+        builder = builder.config(key, value)
+    return builder.getOrCreate()
