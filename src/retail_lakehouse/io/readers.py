@@ -23,7 +23,8 @@ def feed_schema_ddl(feed: FeedSettings) -> str:
 
 def read_feed(spark: SparkSession, feed: FeedSettings, path: str, *, incremental: bool) -> DataFrame:
     """The feed's rows with the file each came from; `incremental` reads it as a file stream."""
-    options = dict(feed.options)
+    # Feeds arrive in one folder per arrival date; read them all unless the feed says otherwise.
+    options = {"recursiveFileLookup": "true", **feed.options}
     if feed.format in _KEEPS_CORRUPT_RECORDS:
         options |= {"mode": "PERMISSIVE", "columnNameOfCorruptRecord": CORRUPT_RECORD}
     reader = spark.readStream if incremental else spark.read

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from pyspark.sql import DataFrame, Observation, SparkSession
-from pyspark.sql import functions as F
+from pyspark.sql import DataFrame, SparkSession
 
 from retail_lakehouse.config.loader import LoadedConfig, transform_params
 from retail_lakehouse.config.models import JobSettings, feed_of
@@ -96,12 +95,13 @@ class JobRunner:
                             outcome.batches_already_committed)
             counts = RowCounts(outcome.rows_read, outcome.rows_written)
         else:
-            observed, observations = observe_row_counts(inputs)
-            result = spec.apply(observed, context)
+            # Counted up front: counts observed during the write are unreliable, because a MERGE may
+            # prune its source (against an empty target, for one) before every row is seen.
+            read = sum(df.count() for df in inputs.values())
+            result = spec.apply(inputs, context)
             version_before = delta_tables.current_version(self.spark, path)
             delta_tables.ensure_table(self.spark, path, result.schema, table)
             self._write(job, result, path)
-            read = sum(int(o.get["rows"]) for o in observations)
             counts = RowCounts(read, delta_tables.rows_written_since(self.spark, path, version_before))
 
         if spec.preserves_rows and counts.read != counts.written:
@@ -136,17 +136,6 @@ class JobRunner:
             delta_tables.replace_where(result, path, table, job.write.replace_column)
         else:
             delta_tables.merge(self.spark, result, path, job.write.keys)
-
-
-def observe_row_counts(inputs: Mapping[str, DataFrame]) -> tuple[dict[str, DataFrame], list[Observation]]:
-    """Counts each input's rows during the write itself, instead of a second pass over the input."""
-    observed: dict[str, DataFrame] = {}
-    observations: list[Observation] = []
-    for alias, df in inputs.items():
-        observation = Observation(f"rows_read_{alias}")
-        observed[alias] = df.observe(observation, F.count(F.lit(1)).alias("rows"))
-        observations.append(observation)
-    return observed, observations
 
 
 def describe_error(exc: BaseException) -> str:

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from retail_lakehouse.errors import RuntimeSetupError
 
-_VERSION_SUFFIX = re.compile(r"-\d[\w.+\-]*\.jar$")
+_VERSION_SUFFIX = re.compile(r"-\d+\.[\w.+\-]*\.jar$")
 
 
 def default_jars_dir() -> Path:

@@ -1,0 +1,27 @@
+"""Shared fixtures: one local Spark session with Delta for the whole run, and temporary lakehouses."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from pyspark.sql import SparkSession
+
+from retail_lakehouse.config.models import SparkSettings
+from retail_lakehouse.runtime.spark import get_spark_session
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
+SHARED_DATASETS = REPO_ROOT.parent / "shared" / "datasets"
+
+TEST_SPARK_SETTINGS = SparkSettings(
+    session="local", master="local[2]", shuffle_partitions=2, driver_memory="2g", ui_enabled=False
+)
+
+
+@pytest.fixture(scope="session")
+def spark(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SparkSession]:
+    session = get_spark_session(TEST_SPARK_SETTINGS, warehouse_dir=str(tmp_path_factory.mktemp("warehouse")))
+    yield session
+    session.stop()

@@ -1,0 +1,167 @@
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from retail_lakehouse.config import load_config
+from retail_lakehouse.errors import ConfigError
+from tests.helpers import minimal_base, write_conf
+
+FAKE_SECRET = "s3cr3t-Value-4711"
+
+
+def load(tmp_path: Path, base: dict[str, dict[str, Any]] | None = None, **kwargs: Any) -> Any:
+    conf = write_conf(tmp_path / "conf", base or minimal_base(tmp_path / "lake", tmp_path / "landing"))
+    kwargs.setdefault("environ", {})
+    return load_config(conf_dir=conf, **kwargs)
+
+
+def error_of(tmp_path: Path, base: dict[str, dict[str, Any]], **kwargs: Any) -> str:
+    with pytest.raises(ConfigError) as error:
+        load(tmp_path, base, **kwargs)
+    message = str(error.value)
+    assert "\n" not in message
+    return message
+
+
+def test_valid_configuration_loads_with_defaults_and_absolute_roots(tmp_path: Path) -> None:
+    config = load(tmp_path).config
+    assert config.env == "local"
+    assert config.storage.root == str(tmp_path / "lake")
+    assert config.storage.table_path("bronze/stores") == f"{tmp_path / 'lake'}/bronze/stores"
+    assert config.spark.shuffle_partitions == 4
+    assert config.jobs["bronze_stores"].layer == "bronze"
+    assert config.job_names_of("all") == ["bronze_stores"]
+
+
+def test_relative_roots_resolve_from_the_working_directory(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    base = minimal_base(Path("lake"), Path("landing"))
+    base["lakehouse"]["storage"] = {"root": "./lake", "landing": "abfss://l@acct.dfs.core.windows.net/x"}
+    config = load(tmp_path, base).config
+    assert config.storage.root == str(tmp_path / "lake")
+    assert config.storage.landing == "abfss://l@acct.dfs.core.windows.net/x"
+
+
+def test_env_is_taken_from_lakehouse_env(tmp_path: Path) -> None:
+    conf = write_conf(tmp_path / "conf", minimal_base(tmp_path / "lake", tmp_path / "landing"))
+    (conf / "dev").mkdir()
+    (conf / "dev" / "lakehouse.yaml").write_text("spark: {shuffle_partitions: 64}\n", encoding="utf-8")
+    config = load_config(conf_dir=conf, environ={"LAKEHOUSE_ENV": "dev"}).config
+    assert (config.env, config.spark.shuffle_partitions) == ("dev", 64)
+
+
+def test_unknown_key_names_file_and_key(tmp_path: Path) -> None:
+    base = minimal_base(tmp_path, tmp_path)
+    base["jobs"]["jobs"]["bronze_stores"]["mdoe"] = "append"
+    assert error_of(tmp_path, base) == "conf/base/jobs.yaml: jobs.bronze_stores.mdoe: unknown key 'mdoe'"
+
+
+def test_wrong_type_names_file_key_and_value(tmp_path: Path) -> None:
+    message = error_of(tmp_path, minimal_base(tmp_path, tmp_path), set_overrides=["spark.shuffle_partitions=many"])
+    assert message.startswith("--set spark.shuffle_partitions: spark.shuffle_partitions: Input should be a valid")
+    assert message.endswith("(got 'many')")
+
+
+def test_missing_value_names_the_section_file(tmp_path: Path) -> None:
+    base = minimal_base(tmp_path, tmp_path)
+    del base["jobs"]["jobs"]["bronze_stores"]["output"]
+    assert error_of(tmp_path, base) == "conf/base/jobs.yaml: jobs.bronze_stores.output: required key is missing"
+
+
+def test_write_mode_needs_its_settings(tmp_path: Path) -> None:
+    base = minimal_base(tmp_path, tmp_path)
+    base["jobs"]["jobs"]["bronze_stores"].update(incremental=False, write={"mode": "merge"})
+    assert error_of(tmp_path, base) == (
+        "conf/base/jobs.yaml: jobs.bronze_stores.write: mode merge needs keys (the columns that identify a row)"
+    )
+
+
+def test_pipeline_naming_a_missing_job(tmp_path: Path) -> None:
+    base = minimal_base(tmp_path, tmp_path)
+    base["pipelines"]["pipelines"]["daily"]["jobs"] = ["bronze_stores", "silver_stores"]
+    assert error_of(tmp_path, base) == (
+        "conf/base/pipelines.yaml: pipelines.daily.jobs.1: unknown job 'silver_stores' (jobs: bronze_stores)"
+    )
+
+
+def test_dependency_cycle_is_named(tmp_path: Path) -> None:
+    base = minimal_base(tmp_path, tmp_path)
+    jobs = base["jobs"]["jobs"]
+    jobs["bronze_stores"]["depends_on"] = ["copy_b"]
+    common = {"transform": "bronze.ingest", "inputs": {"source": "feed:stores"}, "output": "bronze/stores",
+              "write": {"mode": "append"}}
+    jobs["copy_a"] = {"description": "a", **common, "depends_on": ["bronze_stores"]}
+    jobs["copy_b"] = {"description": "b", **common, "depends_on": ["copy_a"]}
+    message = error_of(tmp_path, base)
+    assert message.startswith("conf/base/jobs.yaml: jobs.")
+    assert "jobs depend on each other in a cycle: " in message
+    cycle = message.split("cycle: ")[1].split(" -> ")
+    assert cycle[0] == cycle[-1] and set(cycle) == {"bronze_stores", "copy_a", "copy_b"}
+
+
+@pytest.mark.parametrize(
+    ("change", "expected"),
+    [
+        (("transform", "silver.nope"), "jobs.bronze_stores.transform: unknown transform 'silver.nope' (known: "
+                                       "bronze.ingest)"),
+        (("inputs", {"source": "feed:nope"}), "jobs.bronze_stores.inputs.source: unknown feed 'nope' (feeds: "
+                                              "stores)"),
+        (("inputs", {"src": "feed:stores"}), "jobs.bronze_stores.inputs: transform bronze.ingest takes inputs "
+                                             "source; configured: src"),
+        (("output", "silver/stores"), "jobs.bronze_stores.output: table 'silver/stores' is not declared under "
+                                      "tables"),
+        (("depends_on", ["ghost"]), "jobs.bronze_stores.depends_on: depends on unknown job 'ghost'"),
+        (("params", {"x": 1}), "jobs.bronze_stores.params.x: unknown key 'x'"),
+        (("write", {"mode": "merge", "keys": ["store_id"]}), "jobs.bronze_stores: Value error, incremental"),
+    ],
+)
+def test_reference_errors_name_the_job_key(tmp_path: Path, change: tuple[str, Any], expected: str) -> None:
+    base = minimal_base(tmp_path, tmp_path)
+    base["jobs"]["jobs"]["bronze_stores"][change[0]] = change[1]
+    message = error_of(tmp_path, base)
+    assert message.startswith(f"conf/base/jobs.yaml: {expected.split(': Value error, ')[0]}")
+    assert expected.split(": Value error, ")[-1] in message
+
+
+def test_table_names_need_a_layer(tmp_path: Path) -> None:
+    base = minimal_base(tmp_path, tmp_path)
+    base["tables"]["tables"]["platinum/x"] = {}
+    assert error_of(tmp_path, base) == (
+        "conf/base/tables.yaml: tables.platinum/x: table names are LAYER/NAME with LAYER one of bronze, silver, gold"
+    )
+
+
+def test_secret_references_resolve_from_the_environment(tmp_path: Path) -> None:
+    base = minimal_base(tmp_path, tmp_path)
+    base["feeds"]["feeds"]["stores"]["options"]["password"] = "${secret:landing-key}"
+    loaded = load(tmp_path, base, environ={"LAKEHOUSE_SECRET_LANDING_KEY": FAKE_SECRET})
+    assert loaded.config.feeds["stores"].options["password"] == FAKE_SECRET
+    assert loaded.redactor.redact(f"failed with {FAKE_SECRET}") == "failed with ***"
+
+
+def test_unresolvable_secret_names_file_key_and_variable(tmp_path: Path) -> None:
+    base = minimal_base(tmp_path, tmp_path)
+    base["feeds"]["feeds"]["stores"]["options"]["password"] = "${secret:landing-key}"
+    assert error_of(tmp_path, base) == (
+        "conf/base/feeds.yaml: feeds.stores.options.password: secret 'landing-key' cannot be resolved: "
+        "environment variable LAKEHOUSE_SECRET_LANDING_KEY is not set"
+    )
+
+
+def test_a_secret_echoed_in_a_validation_error_is_redacted(tmp_path: Path) -> None:
+    base = minimal_base(tmp_path, tmp_path)
+    base["lakehouse"]["spark"] = {"shuffle_partitions": "${secret:token}"}
+    message = error_of(tmp_path, base, environ={"LAKEHOUSE_SECRET_TOKEN": FAKE_SECRET})
+    assert FAKE_SECRET not in message
+    assert message.endswith("(got '***')")
+
+
+def test_key_vault_backend_needs_its_url(tmp_path: Path) -> None:
+    base = minimal_base(tmp_path, tmp_path)
+    base["lakehouse"]["secrets"] = {"backend": "azure_key_vault"}
+    assert error_of(tmp_path, base) == (
+        "conf/base/lakehouse.yaml: secrets: backend azure_key_vault needs vault_url (https://<vault>.vault.azure.net)"
+    )

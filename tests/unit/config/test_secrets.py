@@ -1,0 +1,92 @@
+"""Secret backends. Key Vault and Databricks cannot be reached from here: their clients are replaced by
+small fakes with the same call shape (get_secret(name).value; dbutils.secrets.get(scope=, key=))."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from azure.core.exceptions import ResourceNotFoundError
+
+from retail_lakehouse.config.secrets import (
+    AzureKeyVaultSecrets,
+    DatabricksSecrets,
+    EnvironmentSecrets,
+    SecretNotFoundError,
+    SecretRedactor,
+    resolve_secret_references,
+)
+from retail_lakehouse.errors import ConfigError
+
+
+@dataclass
+class FakeKeyVaultSecret:
+    value: str | None
+
+
+class FakeSecretClient:
+    def __init__(self, secrets: dict[str, str]) -> None:
+        self.secrets = secrets
+
+    def get_secret(self, name: str) -> FakeKeyVaultSecret:
+        if name not in self.secrets:
+            raise ResourceNotFoundError(f"SecretNotFound: {name}")
+        return FakeKeyVaultSecret(self.secrets[name])
+
+
+class FakeDbutils:
+    class secrets:  # noqa: N801 - mirrors dbutils.secrets
+        store: dict[tuple[str, str], str] = {("retail", "eh-conn"): "Endpoint=sb://x;SharedAccessKey=abc"}
+
+        @classmethod
+        def get(cls, *, scope: str, key: str) -> str:
+            if (scope, key) not in cls.store:
+                raise ValueError("Secret does not exist with scope: retail and key: " + key)
+            return cls.store[(scope, key)]
+
+
+def test_environment_backend_maps_names_to_variables() -> None:
+    backend = EnvironmentSecrets("LAKEHOUSE_SECRET_", {"LAKEHOUSE_SECRET_EVENT_HUB_KEY": "k"})
+    assert backend.variable_for("event-hub.key") == "LAKEHOUSE_SECRET_EVENT_HUB_KEY"
+    assert backend.get("event-hub.key") == "k"
+    with pytest.raises(SecretNotFoundError, match="LAKEHOUSE_SECRET_OTHER is not set"):
+        backend.get("other")
+
+
+def test_key_vault_backend_reads_and_reports_missing_secrets() -> None:
+    backend = AzureKeyVaultSecrets("https://kv.vault.azure.net", client=FakeSecretClient({"sql-password": "pw"}))
+    assert backend.get("sql-password") == "pw"
+    with pytest.raises(SecretNotFoundError, match="no secret named 'nope' in Azure Key Vault https://kv"):
+        backend.get("nope")
+
+
+def test_databricks_backend_reads_a_scope() -> None:
+    backend = DatabricksSecrets("retail", dbutils=FakeDbutils())
+    assert backend.get("eh-conn") == "Endpoint=sb://x;SharedAccessKey=abc"
+    with pytest.raises(SecretNotFoundError, match="'nope' could not be read from Databricks secret scope retail"):
+        backend.get("nope")
+
+
+def test_references_inside_longer_strings_resolve_and_register_for_redaction() -> None:
+    redactor = SecretRedactor()
+    backend = EnvironmentSecrets("S_", {"S_USER": "svc", "S_PASSWORD": "pa55"})
+    tree: dict[str, Any] = {"jdbc": {"url": "jdbc:sqlserver://h;user=${secret:user};password=${secret:password}"},
+                            "n": 3, "list": ["${secret:user}"]}
+    resolved = resolve_secret_references(tree, backend, redactor, lambda path: "conf/base/x.yaml")
+    assert resolved == {"jdbc": {"url": "jdbc:sqlserver://h;user=svc;password=pa55"}, "n": 3, "list": ["svc"]}
+    assert redactor.redact(resolved["jdbc"]["url"]) == "jdbc:sqlserver://h;user=***;password=***"
+
+
+def test_malformed_reference_is_a_config_error() -> None:
+    with pytest.raises(ConfigError, match="conf/base/x.yaml: a.b: malformed secret reference"):
+        resolve_secret_references({"a": {"b": "${secret:bad name}"}}, EnvironmentSecrets("S_", {}),
+                                  SecretRedactor(), lambda path: "conf/base/x.yaml")
+
+
+def test_redactor_replaces_longer_secrets_first() -> None:
+    redactor = SecretRedactor()
+    redactor.register("abc")
+    redactor.register("abcdef")
+    redactor.register("")
+    assert redactor.redact("x abcdef y abc") == "x *** y ***"

@@ -1,0 +1,72 @@
+"""A small lakehouse for runner tests: a feed of stores, bronze ingestion, and test transforms."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Mapping
+from pathlib import Path
+
+import pytest
+from pydantic import BaseModel, ConfigDict
+from pyspark.sql import DataFrame
+from pyspark.sql import functions as F
+
+from retail_lakehouse.config import LoadedConfig, load_config
+from retail_lakehouse.registry import TransformContext, TransformSpec, builtin_transforms
+from tests.conftest import FIXTURES
+from tests.helpers import minimal_base, write_conf
+
+FAKE_SECRET = "fake-secret-7f3a9c"
+
+
+class RenameParams(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    suffix: str
+
+
+def _conform(inputs: Mapping[str, DataFrame], context: TransformContext) -> DataFrame:
+    assert isinstance(context.params, RenameParams)
+    return inputs["raw"].where(F.col("_corrupt_record").isNull()).select(
+        "store_id", F.concat("name", F.lit(context.params.suffix)).alias("name")
+    )
+
+
+def _fail(inputs: Mapping[str, DataFrame], context: TransformContext) -> DataFrame:
+    raise ValueError(f"cannot reach the source with password {FAKE_SECRET}")
+
+
+def _lose_rows(inputs: Mapping[str, DataFrame], context: TransformContext) -> DataFrame:
+    return inputs["raw"].where(F.col("store_id") != "0")
+
+
+TEST_TRANSFORMS = {
+    **builtin_transforms(),
+    "test.conform": TransformSpec("test.conform", "typed stores", ("raw",), _conform, RenameParams),
+    "test.fail": TransformSpec("test.fail", "always fails", ("raw",), _fail),
+    "test.lose_rows": TransformSpec("test.lose_rows", "drops a row it should keep", ("raw",), _lose_rows,
+                                    preserves_rows=True),
+}
+
+
+@pytest.fixture
+def landing(tmp_path: Path) -> Path:
+    target = tmp_path / "landing"
+    shutil.copytree(FIXTURES / "landing", target)
+    return target
+
+
+def lakehouse_config(tmp_path: Path, landing: Path, *, extra_jobs: dict[str, dict[str, object]] | None = None,
+                     pipelines: dict[str, object] | None = None, environ: dict[str, str] | None = None
+                     ) -> LoadedConfig:
+    base = minimal_base(tmp_path / "lake", landing)
+    base["tables"]["tables"].update({"silver/stores": {}, "silver/broken": {}})
+    base["jobs"]["jobs"].update(extra_jobs or {})
+    if pipelines:
+        base["pipelines"]["pipelines"] = pipelines
+    conf = write_conf(tmp_path / "conf", base)
+    return load_config(conf_dir=conf, environ=environ or {}, transforms=TEST_TRANSFORMS)
+
+
+def silver_job(transform: str, output: str = "silver/stores", **extra: object) -> dict[str, object]:
+    return {"description": transform, "transform": transform, "inputs": {"raw": "bronze/stores"},
+            "output": output, "write": {"mode": "merge", "keys": ["store_id"]}, **extra}
