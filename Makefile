@@ -36,8 +36,8 @@ demo: setup
 	$(BIN)/lakehouse pipeline all
 
 lint: setup
-	$(BIN)/ruff check src tests bench jobs
-	$(BIN)/ruff format --check src tests bench jobs
+	$(BIN)/ruff check src tests jobs
+	$(BIN)/ruff format --check src tests jobs
 	$(BIN)/mypy
 
 test: setup lint

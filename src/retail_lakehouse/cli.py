@@ -31,12 +31,23 @@ class OneLineParser(argparse.ArgumentParser):
 
 def _common_options(parser: argparse.ArgumentParser, *, suppress: bool) -> None:
     default = argparse.SUPPRESS if suppress else None
-    parser.add_argument("--env", default=default, help="environment overlay under conf/ (default: "
-                        "LAKEHOUSE_ENV or local)")
-    parser.add_argument("--set", dest="overrides", action="append", metavar="KEY=VALUE", default=default,
-                        help="override any configuration key, e.g. --set spark.shuffle_partitions=8 (repeatable)")
-    parser.add_argument("--conf-dir", type=Path, default=default,
-                        help="configuration folder (default: LAKEHOUSE_CONF_DIR, ./conf, or the packaged one)")
+    parser.add_argument(
+        "--env", default=default, help="environment overlay under conf/ (default: LAKEHOUSE_ENV or local)"
+    )
+    parser.add_argument(
+        "--set",
+        dest="overrides",
+        action="append",
+        metavar="KEY=VALUE",
+        default=default,
+        help="override any configuration key, e.g. --set spark.shuffle_partitions=8 (repeatable)",
+    )
+    parser.add_argument(
+        "--conf-dir",
+        type=Path,
+        default=default,
+        help="configuration folder (default: LAKEHOUSE_CONF_DIR, ./conf, or the packaged one)",
+    )
 
 
 def _start_date(text: str) -> dt.date:
@@ -47,12 +58,13 @@ def _start_date(text: str) -> dt.date:
 
 
 def build_parser() -> OneLineParser:
-    parser = OneLineParser(prog="lakehouse", description="Retail lakehouse: bronze, silver and gold Delta tables "
-                           "from a retailer's raw feeds.")
+    parser = OneLineParser(
+        prog="lakehouse",
+        description="Retail lakehouse: bronze, silver and gold Delta tables from a retailer's raw feeds.",
+    )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     _common_options(parser, suppress=False)
-    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND",
-                                     parser_class=OneLineParser)
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND", parser_class=OneLineParser)
 
     def command(name: str, help_text: str) -> argparse.ArgumentParser:
         sub = commands.add_parser(name, help=help_text, description=help_text)
@@ -68,13 +80,19 @@ def build_parser() -> OneLineParser:
     stream.add_argument("name", metavar="NAME")
     mode = stream.add_mutually_exclusive_group()
     mode.add_argument("--available-now", action="store_true", help="process what is there, then stop")
-    mode.add_argument("--trigger", type=float, metavar="SECONDS", default=5.0,
-                      help="micro-batch interval when running continuously (default 5)")
+    mode.add_argument(
+        "--trigger",
+        type=float,
+        metavar="SECONDS",
+        default=5.0,
+        help="micro-batch interval when running continuously (default 5)",
+    )
     generate = command("generate", "write synthetic source feeds into the landing zone")
     generate.add_argument("--scale", type=float, default=1.0, help="size; 1 = 50 stores, 5,000 products")
     generate.add_argument("--days", type=int, default=90, help="days of activity to generate (default 90)")
-    generate.add_argument("--start-date", type=_start_date, default=dt.date(2025, 1, 1),
-                          help="first day, YYYY-MM-DD (default 2025-01-01)")
+    generate.add_argument(
+        "--start-date", type=_start_date, default=dt.date(2025, 1, 1), help="first day, YYYY-MM-DD (default 2025-01-01)"
+    )
     generate.add_argument("--seed", type=int, default=42, help="random seed (default 42)")
     return parser
 

@@ -66,7 +66,11 @@ def _check_known(kind: str, names: Sequence[str], known: list[str]) -> None:
 def spark_session(loaded: LoadedConfig) -> Iterator[SparkSession]:
     """A session for the command; stopped afterwards only if this process started it."""
     config = loaded.config
-    spark = get_spark_session(config.spark, warehouse_dir=f"{config.storage.root.rstrip('/')}/_warehouse")
+    spark = get_spark_session(
+        config.spark,
+        warehouse_dir=f"{config.storage.root.rstrip('/')}/_warehouse",
+        secret_values=loaded.redactor.values,
+    )
     try:
         yield spark
     finally:

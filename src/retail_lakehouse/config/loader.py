@@ -102,19 +102,38 @@ def _check_references(config: LakehouseConfig, transforms: TransformRegistry, tr
     for job_name, job in config.jobs.items():
         spec = transforms.get(job.transform)
         if spec is None:
-            raise fail(f"unknown transform '{job.transform}' (known: {', '.join(sorted(transforms))})",
-                       "jobs", job_name, "transform")
+            raise fail(
+                f"unknown transform '{job.transform}' (known: {', '.join(sorted(transforms))})",
+                "jobs",
+                job_name,
+                "transform",
+            )
         if set(job.inputs) != set(spec.inputs):
-            raise fail(f"transform {spec.name} takes inputs {', '.join(spec.inputs)}; "
-                       f"configured: {', '.join(job.inputs) or 'none'}", "jobs", job_name, "inputs")
+            raise fail(
+                f"transform {spec.name} takes inputs {', '.join(spec.inputs)}; "
+                f"configured: {', '.join(job.inputs) or 'none'}",
+                "jobs",
+                job_name,
+                "inputs",
+            )
         for alias, reference in job.inputs.items():
             feed = feed_of(reference)
             if feed is not None and feed not in config.feeds:
-                raise fail(f"unknown feed '{feed}' (feeds: {', '.join(config.feeds) or 'none'})",
-                           "jobs", job_name, "inputs", alias)
+                raise fail(
+                    f"unknown feed '{feed}' (feeds: {', '.join(config.feeds) or 'none'})",
+                    "jobs",
+                    job_name,
+                    "inputs",
+                    alias,
+                )
             if feed is None and reference not in config.tables:
-                raise fail(f"unknown table '{reference}'; inputs are 'feed:NAME' or a table declared under tables",
-                           "jobs", job_name, "inputs", alias)
+                raise fail(
+                    f"unknown table '{reference}'; inputs are 'feed:NAME' or a table declared under tables",
+                    "jobs",
+                    job_name,
+                    "inputs",
+                    alias,
+                )
         if job.output not in config.tables:
             raise fail(f"table '{job.output}' is not declared under tables", "jobs", job_name, "output")
         if job.reads_stream and any(feed_of(ref) is None for ref in job.inputs.values()):
@@ -133,8 +152,13 @@ def _check_references(config: LakehouseConfig, transforms: TransformRegistry, tr
             continue
         for index, job_name in enumerate(pipeline.jobs):
             if job_name not in config.jobs:
-                raise fail(f"unknown job '{job_name}' (jobs: {', '.join(config.jobs)})",
-                           "pipelines", pipeline_name, "jobs", str(index))
+                raise fail(
+                    f"unknown job '{job_name}' (jobs: {', '.join(config.jobs)})",
+                    "pipelines",
+                    pipeline_name,
+                    "jobs",
+                    str(index),
+                )
 
 
 def transform_params(loaded: LoadedConfig, job_name: str) -> BaseModel:

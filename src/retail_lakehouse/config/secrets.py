@@ -89,7 +89,9 @@ class DatabricksSecrets:
         try:
             return str(self.dbutils.secrets.get(scope=self.scope, key=name))
         except Exception as exc:  # the SDK raises several types; all mean "not available"
-            raise SecretNotFoundError(f"'{name}' could not be read from {self.description} ({type(exc).__name__})") from None
+            raise SecretNotFoundError(
+                f"'{name}' could not be read from {self.description} ({type(exc).__name__})"
+            ) from None
 
 
 class SecretRedactor:
@@ -97,6 +99,10 @@ class SecretRedactor:
 
     def __init__(self) -> None:
         self._values: set[str] = set()
+
+    @property
+    def values(self) -> frozenset[str]:
+        return frozenset(self._values)
 
     def register(self, value: str) -> None:
         if value:
@@ -130,9 +136,7 @@ def resolve_secret_references(
     if isinstance(tree, dict):
         return {k: resolve_secret_references(v, backend, redactor, origin_of, (*path, str(k))) for k, v in tree.items()}
     if isinstance(tree, list):
-        return [
-            resolve_secret_references(v, backend, redactor, origin_of, (*path, str(i))) for i, v in enumerate(tree)
-        ]
+        return [resolve_secret_references(v, backend, redactor, origin_of, (*path, str(i))) for i, v in enumerate(tree)]
     if not isinstance(tree, str) or "${secret:" not in tree:
         return tree
 

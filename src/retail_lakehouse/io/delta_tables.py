@@ -12,6 +12,7 @@ from typing import Any
 from delta.tables import DeltaTable
 from pyspark.sql import Column, DataFrame, SparkSession
 from pyspark.sql import functions as F
+from pyspark.sql.streaming.listener import StreamingQueryProgress
 from pyspark.sql.types import StructType
 
 from retail_lakehouse.config.models import TableSettings
@@ -150,9 +151,9 @@ def append_stream(
     )
 
 
-def _collect_progress(progress: list[dict[str, Any]], rows_per_batch: dict[int, int]) -> None:
+def _collect_progress(progress: Sequence[StreamingQueryProgress], rows_per_batch: dict[int, int]) -> None:
     for update in progress:
-        rows_per_batch[int(update["batchId"])] = int(update["numInputRows"])
+        rows_per_batch[int(update.batchId)] = int(update.numInputRows)
 
 
 def _stream_commits_since(spark: SparkSession, path: str, version: int | None, query_id: str) -> dict[int, int]:

@@ -43,9 +43,7 @@ class JobRunner:
     loaded: LoadedConfig
     clock: Callable[[], datetime] = utc_now
 
-    def run(
-        self, job_name: str, *, pipeline_run_id: str | None = None, trigger_seconds: float | None = None
-    ) -> JobRun:
+    def run(self, job_name: str, *, pipeline_run_id: str | None = None, trigger_seconds: float | None = None) -> JobRun:
         """Runs the job once and records it; a streaming job runs available-now unless given a trigger."""
         config = self.loaded.config
         run_id = uuid.uuid4().hex
@@ -57,19 +55,29 @@ class JobRunner:
             except Exception as exc:  # any failure is recorded, then reported by the caller
                 error = self.loaded.redactor.redact(describe_error(exc))
                 log.error("job failed: %s", error)
-                run = JobRun(run_id, pipeline_run_id, job_name, config.env, FAILED, started_at, self.clock(),
-                             None, None, error)
+                run = JobRun(
+                    run_id, pipeline_run_id, job_name, config.env, FAILED, started_at, self.clock(), None, None, error
+                )
             else:
-                run = JobRun(run_id, pipeline_run_id, job_name, config.env, SUCCEEDED, started_at, self.clock(),
-                             counts.read, counts.written, None)
-                log.info("job succeeded: read %d rows, wrote %d rows in %.1f s", counts.read, counts.written,
-                         run.seconds)
+                run = JobRun(
+                    run_id,
+                    pipeline_run_id,
+                    job_name,
+                    config.env,
+                    SUCCEEDED,
+                    started_at,
+                    self.clock(),
+                    counts.read,
+                    counts.written,
+                    None,
+                )
+                log.info(
+                    "job succeeded: read %d rows, wrote %d rows in %.1f s", counts.read, counts.written, run.seconds
+                )
             record_job_run(self.spark, config.storage.ops_root, run)
         return run
 
-    def _execute(
-        self, job_name: str, run_id: str, started_at: datetime, trigger_seconds: float | None
-    ) -> RowCounts:
+    def _execute(self, job_name: str, run_id: str, started_at: datetime, trigger_seconds: float | None) -> RowCounts:
         config = self.loaded.config
         job = config.jobs[job_name]
         spec = self.loaded.transforms[job.transform]
@@ -91,8 +99,10 @@ class JobRunner:
                 trigger_seconds=trigger_seconds,
             )
             if outcome.batches_already_committed:
-                log.warning("%d micro-batch(es) had been committed by an interrupted earlier run; not repeated",
-                            outcome.batches_already_committed)
+                log.warning(
+                    "%d micro-batch(es) had been committed by an interrupted earlier run; not repeated",
+                    outcome.batches_already_committed,
+                )
             counts = RowCounts(outcome.rows_read, outcome.rows_written)
         else:
             # Counted up front: counts observed during the write are unreliable, because a MERGE may

@@ -47,8 +47,9 @@ def run_in_order(
         finally:
             progress.close()
         if outcome.not_run:
-            log.error("%s stopped after %s failed; not run: %s", label, outcome.runs[-1].job,
-                      ", ".join(outcome.not_run))
+            log.error(
+                "%s stopped after %s failed; not run: %s", label, outcome.runs[-1].job, ", ".join(outcome.not_run)
+            )
     return outcome
 
 

@@ -52,8 +52,9 @@ class PipelineProgress:
         if self.interactive:
             self._draw()
         else:
-            log.info("%s: %d/%d jobs done, %s rows written", self.pipeline, self.done, self.total,
-                     f"{self.rows_written:,}")
+            log.info(
+                "%s: %d/%d jobs done, %s rows written", self.pipeline, self.done, self.total, f"{self.rows_written:,}"
+            )
 
     def close(self) -> None:
         self._stop.set()

@@ -42,10 +42,7 @@ class RunContextFilter(logging.Filter):
         if record.exc_info and record.exc_info[1] is not None:
             record.exc_text = self.redactor.redact(logging.Formatter().formatException(record.exc_info))
             record.exc_info = None
-        record.context = dict(_run_context.get())
-        extra = getattr(record, "fields", None)
-        if isinstance(extra, dict):
-            record.context.update({k: self.redactor.redact(str(v)) for k, v in extra.items()})
+        record.context = dict(_run_context.get())  # read back by the formatters
         return True
 
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 
 from pyspark.sql import SparkSession
@@ -16,6 +16,20 @@ from retail_lakehouse.config.models import SparkSettings
 from retail_lakehouse.runtime.jars import default_jars_dir, local_runtime_jars
 
 LOG4J_CONFIG = Path(__file__).with_name("log4j2.properties")
+JVM_LOG_REDACT_VARIABLE = "LAKEHOUSE_JVM_LOG_REDACT"
+
+
+def java_regex_matching_any(values: Iterable[str]) -> str | None:
+    """A Java regex matching any of `values` literally, longest first.
+
+    Every UTF-16 unit is written as \\uXXXX: nothing in a value can then act as regex syntax, nor as a
+    brace that would end log4j's %replace{...} option early.
+    """
+    alternatives = []
+    for value in sorted({v for v in values if v}, key=len, reverse=True):
+        units = value.encode("utf-16-be")
+        alternatives.append("".join(f"\\u{units[i]:02X}{units[i + 1]:02X}" for i in range(0, len(units), 2)))
+    return "|".join(alternatives) or None
 
 
 def runs_on_spark_platform(environ: Mapping[str, str]) -> bool:
@@ -64,10 +78,19 @@ def get_spark_session(
     *,
     warehouse_dir: str | None = None,
     environ: Mapping[str, str] | None = None,
+    secret_values: Iterable[str] = (),
 ) -> SparkSession:
-    """The platform's session when there is one (adding nothing it provides), else a local one with Delta."""
+    """The platform's session when there is one (adding nothing it provides), else a local one with Delta.
+
+    `secret_values` are masked in the local JVM's log lines (an error naming a path or a connection
+    string could otherwise print them); on a platform its own log redaction applies.
+    """
     if uses_existing_session(settings, environ):
         return SparkSession.builder.getOrCreate()
+    redact = java_regex_matching_any(secret_values)
+    if redact:
+        # The JVM that getOrCreate launches inherits this process's environment.
+        os.environ[JVM_LOG_REDACT_VARIABLE] = redact
     jars_dir = Path(settings.jars_dir) if settings.jars_dir else default_jars_dir()
     builder = SparkSession.builder
     for key, value in local_session_conf(settings, local_runtime_jars(jars_dir), warehouse_dir).items():

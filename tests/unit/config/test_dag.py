@@ -7,8 +7,14 @@ from retail_lakehouse.config.models import JobSettings
 
 
 def job(inputs: dict[str, str], output: str, depends_on: list[str] | None = None) -> JobSettings:
-    data: dict[str, Any] = {"description": "d", "transform": "t", "inputs": inputs, "output": output,
-                            "write": {"mode": "overwrite"}, "depends_on": depends_on or []}
+    data: dict[str, Any] = {
+        "description": "d",
+        "transform": "t",
+        "inputs": inputs,
+        "output": output,
+        "write": {"mode": "overwrite"},
+        "depends_on": depends_on or [],
+    }
     return JobSettings.model_validate(data)
 
 
@@ -34,7 +40,11 @@ def test_dependencies_come_from_tables_read_and_depends_on() -> None:
 def test_execution_order_puts_dependencies_first_and_keeps_the_rest_in_order() -> None:
     graph = job_dependencies(JOBS)
     assert execution_order(graph, list(JOBS)) == [
-        "bronze_lines", "silver_lines", "silver_stores", "gold_sales", "report",
+        "bronze_lines",
+        "silver_lines",
+        "silver_stores",
+        "gold_sales",
+        "report",
     ]
     # Jobs outside the selection are not pulled in.
     assert execution_order(graph, ["report", "gold_sales"]) == ["gold_sales", "report"]

@@ -91,8 +91,12 @@ def test_dependency_cycle_is_named(tmp_path: Path) -> None:
     base = minimal_base(tmp_path, tmp_path)
     jobs = base["jobs"]["jobs"]
     jobs["bronze_stores"]["depends_on"] = ["copy_b"]
-    common = {"transform": "bronze.ingest", "inputs": {"source": "feed:stores"}, "output": "bronze/stores",
-              "write": {"mode": "append"}}
+    common = {
+        "transform": "bronze.ingest",
+        "inputs": {"source": "feed:stores"},
+        "output": "bronze/stores",
+        "write": {"mode": "append"},
+    }
     jobs["copy_a"] = {"description": "a", **common, "depends_on": ["bronze_stores"]}
     jobs["copy_b"] = {"description": "b", **common, "depends_on": ["copy_a"]}
     message = error_of(tmp_path, base)
@@ -105,14 +109,16 @@ def test_dependency_cycle_is_named(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("change", "expected"),
     [
-        (("transform", "silver.nope"), "jobs.bronze_stores.transform: unknown transform 'silver.nope' (known: "
-                                       "bronze.ingest)"),
-        (("inputs", {"source": "feed:nope"}), "jobs.bronze_stores.inputs.source: unknown feed 'nope' (feeds: "
-                                              "stores)"),
-        (("inputs", {"src": "feed:stores"}), "jobs.bronze_stores.inputs: transform bronze.ingest takes inputs "
-                                             "source; configured: src"),
-        (("output", "silver/stores"), "jobs.bronze_stores.output: table 'silver/stores' is not declared under "
-                                      "tables"),
+        (
+            ("transform", "silver.nope"),
+            "jobs.bronze_stores.transform: unknown transform 'silver.nope' (known: bronze.ingest)",
+        ),
+        (("inputs", {"source": "feed:nope"}), "jobs.bronze_stores.inputs.source: unknown feed 'nope' (feeds: stores)"),
+        (
+            ("inputs", {"src": "feed:stores"}),
+            "jobs.bronze_stores.inputs: transform bronze.ingest takes inputs source; configured: src",
+        ),
+        (("output", "silver/stores"), "jobs.bronze_stores.output: table 'silver/stores' is not declared under tables"),
         (("depends_on", ["ghost"]), "jobs.bronze_stores.depends_on: depends on unknown job 'ghost'"),
         (("params", {"x": 1}), "jobs.bronze_stores.params.x: unknown key 'x'"),
         (("write", {"mode": "merge", "keys": ["store_id"]}), "jobs.bronze_stores: Value error, incremental"),

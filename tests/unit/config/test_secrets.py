@@ -71,17 +71,24 @@ def test_databricks_backend_reads_a_scope() -> None:
 def test_references_inside_longer_strings_resolve_and_register_for_redaction() -> None:
     redactor = SecretRedactor()
     backend = EnvironmentSecrets("S_", {"S_USER": "svc", "S_PASSWORD": "pa55"})
-    tree: dict[str, Any] = {"jdbc": {"url": "jdbc:sqlserver://h;user=${secret:user};password=${secret:password}"},
-                            "n": 3, "list": ["${secret:user}"]}
+    tree: dict[str, Any] = {
+        "jdbc": {"url": "jdbc:sqlserver://h;user=${secret:user};password=${secret:password}"},
+        "n": 3,
+        "list": ["${secret:user}"],
+    }
     resolved = resolve_secret_references(tree, backend, redactor, lambda path: "conf/base/x.yaml")
     assert resolved == {"jdbc": {"url": "jdbc:sqlserver://h;user=svc;password=pa55"}, "n": 3, "list": ["svc"]}
     assert redactor.redact(resolved["jdbc"]["url"]) == "jdbc:sqlserver://h;user=***;password=***"
 
 
 def test_malformed_reference_is_a_config_error() -> None:
-    with pytest.raises(ConfigError, match="conf/base/x.yaml: a.b: malformed secret reference"):
-        resolve_secret_references({"a": {"b": "${secret:bad name}"}}, EnvironmentSecrets("S_", {}),
-                                  SecretRedactor(), lambda path: "conf/base/x.yaml")
+    with pytest.raises(ConfigError, match=r"conf/base/x\.yaml: a\.b: malformed secret reference"):
+        resolve_secret_references(
+            {"a": {"b": "${secret:bad name}"}},
+            EnvironmentSecrets("S_", {}),
+            SecretRedactor(),
+            lambda path: "conf/base/x.yaml",
+        )
 
 
 def test_redactor_replaces_longer_secrets_first() -> None:

@@ -67,7 +67,7 @@ def test_invalid_yaml_names_file_line_and_column(tmp_path: Path) -> None:
 
 def test_a_section_defined_in_two_files_of_one_layer_is_an_error(tmp_path: Path) -> None:
     write_conf(tmp_path, base={"a": {"jobs": {}}, "b": {"jobs": {}}})
-    with pytest.raises(ConfigError, match="top-level key 'jobs' is also defined in conf/base/a.yaml"):
+    with pytest.raises(ConfigError, match=r"top-level key 'jobs' is also defined in conf/base/a\.yaml"):
         read_layer(tmp_path / "base", "conf/base")
 
 

@@ -25,9 +25,10 @@ def test_reference_feeds_use_the_accelerators_formats(tmp_path: Path) -> None:
         assert ours == theirs
 
     stores = pd.read_csv(tmp_path / "inventory" / "store" / folder / "store.txt")
-    assert stores.to_dict("list") == {"store_id": [0, 1, 2, 3, 4, 5],
-                                      "name": ["online", "store_001", "store_002", "store_003", "store_004",
-                                               "store_005"]}
+    assert stores.to_dict("list") == {
+        "store_id": [0, 1, 2, 3, 4, 5],
+        "name": ["online", "store_001", "store_002", "store_003", "store_004", "store_005"],
+    }
     items = pd.read_csv(tmp_path / "inventory" / "item" / folder / "item.txt")
     assert len(items) == 500
     assert items["item_id"].tolist() == list(range(100001, 100501))

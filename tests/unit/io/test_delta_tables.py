@@ -43,8 +43,9 @@ def test_current_version_is_none_without_a_table(spark: SparkSession, tmp_path: 
 def test_overwrite_replaces_everything(spark: SparkSession, tmp_path: Path) -> None:
     path = seeded_table(spark, tmp_path)
     delta_tables.overwrite(spark.createDataFrame([(D3, "9", 1)], SCHEMA), path, TABLE)
-    assert_df_equality(spark.read.format("delta").load(path), spark.createDataFrame([(D3, "9", 1)], SCHEMA),
-                       ignore_row_order=True)
+    assert_df_equality(
+        spark.read.format("delta").load(path), spark.createDataFrame([(D3, "9", 1)], SCHEMA), ignore_row_order=True
+    )
 
 
 def test_replace_where_replaces_only_the_dates_present(spark: SparkSession, tmp_path: Path) -> None:
@@ -52,8 +53,7 @@ def test_replace_where_replaces_only_the_dates_present(spark: SparkSession, tmp_
     before = delta_tables.current_version(spark, path)
     new_d2 = spark.createDataFrame([(D2, "1", 31), (D2, "3", 5), (D3, "1", 7)], SCHEMA)
     delta_tables.replace_where(new_d2, path, TABLE, "sale_date")
-    expected = spark.createDataFrame([(D1, "1", 10), (D1, "2", 20), (D2, "1", 31), (D2, "3", 5), (D3, "1", 7)],
-                                     SCHEMA)
+    expected = spark.createDataFrame([(D1, "1", 10), (D1, "2", 20), (D2, "1", 31), (D2, "3", 5), (D3, "1", 7)], SCHEMA)
     assert_df_equality(spark.read.format("delta").load(path), expected, ignore_row_order=True)
     assert delta_tables.rows_written_since(spark, path, before) == 3
 

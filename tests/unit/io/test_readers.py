@@ -8,8 +8,7 @@ from retail_lakehouse.io.readers import read_feed
 from tests.conftest import FIXTURES
 
 STORES = FeedSettings.model_validate(
-    {"path": "stores", "format": "csv", "schema": "store_id STRING, name STRING",
-     "options": {"header": "true"}}
+    {"path": "stores", "format": "csv", "schema": "store_id STRING, name STRING", "options": {"header": "true"}}
 )
 
 

@@ -26,8 +26,10 @@ class RenameParams(BaseModel):
 
 def _conform(inputs: Mapping[str, DataFrame], context: TransformContext) -> DataFrame:
     assert isinstance(context.params, RenameParams)
-    return inputs["raw"].where(F.col("_corrupt_record").isNull()).select(
-        "store_id", F.concat("name", F.lit(context.params.suffix)).alias("name")
+    return (
+        inputs["raw"]
+        .where(F.col("_corrupt_record").isNull())
+        .select("store_id", F.concat("name", F.lit(context.params.suffix)).alias("name"))
     )
 
 
@@ -43,8 +45,9 @@ TEST_TRANSFORMS = {
     **builtin_transforms(),
     "test.conform": TransformSpec("test.conform", "typed stores", ("raw",), _conform, RenameParams),
     "test.fail": TransformSpec("test.fail", "always fails", ("raw",), _fail),
-    "test.lose_rows": TransformSpec("test.lose_rows", "drops a row it should keep", ("raw",), _lose_rows,
-                                    preserves_rows=True),
+    "test.lose_rows": TransformSpec(
+        "test.lose_rows", "drops a row it should keep", ("raw",), _lose_rows, preserves_rows=True
+    ),
 }
 
 
@@ -55,9 +58,14 @@ def landing(tmp_path: Path) -> Path:
     return target
 
 
-def lakehouse_config(tmp_path: Path, landing: Path, *, extra_jobs: dict[str, dict[str, object]] | None = None,
-                     pipelines: dict[str, object] | None = None, environ: dict[str, str] | None = None
-                     ) -> LoadedConfig:
+def lakehouse_config(
+    tmp_path: Path,
+    landing: Path,
+    *,
+    extra_jobs: dict[str, dict[str, object]] | None = None,
+    pipelines: dict[str, object] | None = None,
+    environ: dict[str, str] | None = None,
+) -> LoadedConfig:
     base = minimal_base(tmp_path / "lake", landing)
     base["tables"]["tables"].update({"silver/stores": {}, "silver/broken": {}})
     base["jobs"]["jobs"].update(extra_jobs or {})
@@ -68,5 +76,11 @@ def lakehouse_config(tmp_path: Path, landing: Path, *, extra_jobs: dict[str, dic
 
 
 def silver_job(transform: str, output: str = "silver/stores", **extra: object) -> dict[str, object]:
-    return {"description": transform, "transform": transform, "inputs": {"raw": "bronze/stores"},
-            "output": output, "write": {"mode": "merge", "keys": ["store_id"]}, **extra}
+    return {
+        "description": transform,
+        "transform": transform,
+        "inputs": {"raw": "bronze/stores"},
+        "output": output,
+        "write": {"mode": "merge", "keys": ["store_id"]},
+        **extra,
+    }

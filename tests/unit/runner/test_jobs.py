@@ -77,17 +77,25 @@ def test_batch_merge_job_counts_rows_and_reruns_write_nothing(
     again = runner.run("silver_stores")
     assert (again.rows_read, again.rows_written) == (4, 0)
     expected = spark.createDataFrame([("0", "online!"), ("1", "store_001!")], "store_id STRING, name STRING")
-    assert_df_equality(spark.read.format("delta").load(loaded.config.storage.table_path("silver/stores")),
-                       expected, ignore_row_order=True, ignore_nullable=True)
+    assert_df_equality(
+        spark.read.format("delta").load(loaded.config.storage.table_path("silver/stores")),
+        expected,
+        ignore_row_order=True,
+        ignore_nullable=True,
+    )
 
 
 def test_a_failed_job_is_recorded_with_its_error_and_no_secret(
     spark: SparkSession, tmp_path: Path, landing: Path
 ) -> None:
     loaded = lakehouse_config(
-        tmp_path, landing,
-        extra_jobs={"silver_broken": silver_job("test.fail", output="silver/broken",
-                                                params={}, description="${secret:db-password}")},
+        tmp_path,
+        landing,
+        extra_jobs={
+            "silver_broken": silver_job(
+                "test.fail", output="silver/broken", params={}, description="${secret:db-password}"
+            )
+        },
         environ={"LAKEHOUSE_SECRET_DB_PASSWORD": FAKE_SECRET},
     )
     runner = JobRunner(spark, loaded)
@@ -100,13 +108,13 @@ def test_a_failed_job_is_recorded_with_its_error_and_no_secret(
     ]
 
 
-def test_a_transform_that_loses_rows_fails_reconciliation(
-    spark: SparkSession, tmp_path: Path, landing: Path
-) -> None:
+def test_a_transform_that_loses_rows_fails_reconciliation(spark: SparkSession, tmp_path: Path, landing: Path) -> None:
     loaded = lakehouse_config(
-        tmp_path, landing,
-        extra_jobs={"silver_broken": {**silver_job("test.lose_rows", output="silver/broken"),
-                                      "write": {"mode": "append"}}},
+        tmp_path,
+        landing,
+        extra_jobs={
+            "silver_broken": {**silver_job("test.lose_rows", output="silver/broken"), "write": {"mode": "append"}}
+        },
     )
     runner = JobRunner(spark, loaded)
     runner.run("bronze_stores")

@@ -15,12 +15,14 @@ def test_pipeline_runs_in_dependency_order_and_stops_at_the_first_failure(
     spark: SparkSession, tmp_path: Path, landing: Path
 ) -> None:
     loaded = lakehouse_config(
-        tmp_path, landing,
+        tmp_path,
+        landing,
         extra_jobs={
             "silver_stores": silver_job("test.conform", params={"suffix": ""}),
             "silver_broken": silver_job("test.fail", output="silver/broken", depends_on=["silver_stores"]),
-            "after_broken": silver_job("test.conform", output="silver/broken", params={"suffix": "x"},
-                                       depends_on=["silver_broken"]),
+            "after_broken": silver_job(
+                "test.conform", output="silver/broken", params={"suffix": "x"}, depends_on=["silver_broken"]
+            ),
         },
         # Listed out of order on purpose: the runner orders by dependency.
         pipelines={"daily": {"jobs": ["after_broken", "silver_broken", "silver_stores", "bronze_stores"]}},
@@ -28,7 +30,9 @@ def test_pipeline_runs_in_dependency_order_and_stops_at_the_first_failure(
     progress = io.StringIO()
     outcome = run_pipeline(JobRunner(spark, loaded), "daily", progress_stream=progress)
     assert [(r.job, r.status) for r in outcome.runs] == [
-        ("bronze_stores", SUCCEEDED), ("silver_stores", SUCCEEDED), ("silver_broken", FAILED),
+        ("bronze_stores", SUCCEEDED),
+        ("silver_stores", SUCCEEDED),
+        ("silver_broken", FAILED),
     ]
     assert outcome.not_run == ["after_broken"]
     assert outcome.failed is not None and outcome.failed.job == "silver_broken"

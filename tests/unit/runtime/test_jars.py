@@ -30,7 +30,8 @@ def test_jars_pyspark_ships_are_left_out(tmp_path: Path) -> None:
         (fetched / name).touch()
     (shipped / "slf4j-api-2.0.16.jar").touch()
     assert [p.name for p in local_runtime_jars(fetched, shipped)] == [
-        "delta-spark_2.13-4.0.0.jar", "delta-storage-4.0.0.jar",
+        "delta-spark_2.13-4.0.0.jar",
+        "delta-storage-4.0.0.jar",
     ]
 
 

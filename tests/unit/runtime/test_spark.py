@@ -29,8 +29,12 @@ def test_local_session_has_delta_and_small_machine_settings(spark: SparkSession,
 
 
 def test_local_conf_comes_from_settings_and_extra_conf_wins() -> None:
-    settings = SparkSettings(master="local[1]", driver_memory="1g", shuffle_partitions=3,
-                             conf={"spark.sql.shuffle.partitions": "5", "spark.foo": "bar"})
+    settings = SparkSettings(
+        master="local[1]",
+        driver_memory="1g",
+        shuffle_partitions=3,
+        conf={"spark.sql.shuffle.partitions": "5", "spark.foo": "bar"},
+    )
     conf = local_session_conf(settings, [Path("/j/a.jar"), Path("/j/b.jar")], "/w")
     assert conf["spark.master"] == "local[1]"
     assert conf["spark.driver.memory"] == "1g"

@@ -1,0 +1,52 @@
+"""Runs the real `lakehouse` console script in a subprocess on a temporary lakehouse."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import pyspark
+import pytest
+
+from tests.conftest import REPO_ROOT
+
+LAKEHOUSE = Path(sys.executable).parent / "lakehouse"
+
+
+@dataclass(frozen=True)
+class Workspace:
+    root: Path
+    landing: Path
+    cwd: Path
+    env: dict[str, str]
+
+    def run(
+        self, *argv: str, extra_env: dict[str, str] | None = None, command: list[str] | None = None
+    ) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [*(command or [str(LAKEHOUSE)]), *argv],
+            cwd=self.cwd,
+            env={**self.env, **(extra_env or {})},
+            capture_output=True,
+            text=True,
+            timeout=600,
+        )
+
+
+@pytest.fixture
+def workspace(tmp_path: Path) -> Workspace:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("LAKEHOUSE_", "PYSPARK_", "SPARK_"))}
+    env.update(
+        # spark-submit finds Spark in the pyspark package and runs the driver with this interpreter.
+        SPARK_HOME=str(Path(pyspark.__file__).parent),
+        PYSPARK_PYTHON=sys.executable,
+        LAKEHOUSE_CONF_DIR=str(REPO_ROOT / "conf"),
+        LAKEHOUSE_ROOT=str(tmp_path / "lakehouse"),
+        LAKEHOUSE_LANDING=str(tmp_path / "landing"),
+    )
+    cwd = tmp_path / "cwd"
+    cwd.mkdir()
+    return Workspace(tmp_path / "lakehouse", tmp_path / "landing", cwd, env)
