@@ -6,8 +6,6 @@ PY := $(VENV)/bin/python
 BIN := $(VENV)/bin
 # The JVM jars live beside the Python packages they belong to; the session factory finds them there.
 JARS_DIR := $(VENV)/share/retail-lakehouse/jars
-export LAKEHOUSE_LANDING ?= ./data/landing
-export LAKEHOUSE_ROOT ?= ./lakehouse
 
 .PHONY: setup demo test lint unit integration clean help
 

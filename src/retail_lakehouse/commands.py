@@ -13,7 +13,7 @@ from pyspark.sql import SparkSession
 from retail_lakehouse.config import LoadedConfig
 from retail_lakehouse.config.models import feed_of
 from retail_lakehouse.errors import UsageError
-from retail_lakehouse.generator.landing import generate_landing
+from retail_lakehouse.generator.landing import LandingConflictError, generate_landing
 from retail_lakehouse.generator.options import GeneratorOptions
 from retail_lakehouse.runner.jobs import JobRunner
 from retail_lakehouse.runner.pipelines import PipelineOutcome, run_in_order, run_pipeline
@@ -102,7 +102,10 @@ def generate(loaded: LoadedConfig, args: argparse.Namespace, out: TextIO) -> int
         options = GeneratorOptions(scale=args.scale, days=args.days, start_date=args.start_date, seed=args.seed)
     except ValueError as exc:
         raise UsageError(str(exc)) from None
-    manifest = generate_landing(Path(landing), options)
+    try:
+        manifest = generate_landing(Path(landing), options)
+    except LandingConflictError as exc:
+        raise UsageError(str(exc)) from None
     out.write(f"landing zone: {Path(landing).resolve()}\n")
     for feed, facts in manifest["feeds"].items():
         out.write(f"  {feed}: {facts['rows']:,} rows in {', '.join(facts['files'])}\n")

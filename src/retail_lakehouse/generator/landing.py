@@ -15,10 +15,29 @@ from retail_lakehouse.generator.reference import make_reference_data
 MANIFEST = "_manifest.json"
 
 
-def write_csv(frame: pd.DataFrame, path: Path, *, trailing_newline: bool = True) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    text = frame.to_csv(index=False, lineterminator="\n")
-    path.write_text(text if trailing_newline else text.rstrip("\n"), encoding="utf-8")
+class LandingConflictError(ValueError):
+    """A landed file would change: landed files are immutable, ingestion takes each path once."""
+
+
+def csv_bytes(frame: pd.DataFrame, *, trailing_newline: bool = True) -> bytes:
+    text = str(frame.to_csv(index=False, lineterminator="\n"))
+    return (text if trailing_newline else text.rstrip("\n")).encode("utf-8")
+
+
+def write_delivery(landing: Path, files: dict[Path, bytes]) -> None:
+    """Writes all files of a delivery, or none: a landed file that would change is refused up front."""
+    for relative, data in files.items():
+        target = landing / relative
+        if target.exists() and target.read_bytes() != data:
+            raise LandingConflictError(
+                f"{target} already exists with other content; bronze ingests each file once, so write the new "
+                "delivery under another --start-date, or clear the landing zone and the lakehouse"
+            )
+    for relative, data in files.items():
+        target = landing / relative
+        if not target.exists():  # the same delivery again changes nothing
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(data)
 
 
 def generate_landing(landing: Path, options: GeneratorOptions) -> dict[str, Any]:
@@ -35,10 +54,12 @@ def generate_landing(landing: Path, options: GeneratorOptions) -> dict[str, Any]
             False,
         ),
     }
-    manifest_feeds: dict[str, Any] = {}
-    for name, (frame, relative, trailing_newline) in feeds.items():
-        write_csv(frame, landing / relative, trailing_newline=trailing_newline)
-        manifest_feeds[name] = {"files": [relative.as_posix()], "rows": len(frame)}
+    write_delivery(
+        landing, {relative: csv_bytes(frame, trailing_newline=newline) for frame, relative, newline in feeds.values()}
+    )
+    manifest_feeds: dict[str, Any] = {
+        name: {"files": [relative.as_posix()], "rows": len(frame)} for name, (frame, relative, _) in feeds.items()
+    }
     manifest = {
         "generator": {**asdict(options), "start_date": options.start_date.isoformat()},
         "feeds": manifest_feeds,

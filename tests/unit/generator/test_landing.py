@@ -5,8 +5,9 @@ import json
 from pathlib import Path
 
 import pandas as pd
+import pytest
 
-from retail_lakehouse.generator.landing import generate_landing
+from retail_lakehouse.generator.landing import LandingConflictError, generate_landing
 from retail_lakehouse.generator.options import GeneratorOptions
 from tests.conftest import SHARED_DATASETS
 
@@ -45,6 +46,15 @@ def test_same_seed_same_bytes_other_seed_other_items(tmp_path: Path) -> None:
     item = Path("inventory/item/2025-01-01/item.txt")
     assert (a / item).read_bytes() == (b / item).read_bytes()
     assert (a / item).read_bytes() != (c / item).read_bytes()
+
+
+def test_landed_files_are_never_rewritten_with_other_content(tmp_path: Path) -> None:
+    generate_landing(tmp_path, GeneratorOptions(scale=0.1))
+    generate_landing(tmp_path, GeneratorOptions(scale=0.1))  # the same delivery again is fine
+    with pytest.raises(LandingConflictError, match=r"store\.txt already exists with other content"):
+        generate_landing(tmp_path, GeneratorOptions(scale=0.2))
+    generate_landing(tmp_path, GeneratorOptions(scale=0.2, start_date=dt.date(2025, 2, 1)))
+    assert len(pd.read_csv(tmp_path / "inventory/item/2025-02-01/item.txt")) == 1000
 
 
 def test_manifest_counts_what_was_written(tmp_path: Path) -> None:
