@@ -18,7 +18,6 @@ setup: $(VENV)/.installed $(JARS_DIR)/.fetched
 
 $(VENV)/.installed: pyproject.toml constraints.txt
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -c constraints.txt -e '.[dev,azure]'
 	@touch $@
 

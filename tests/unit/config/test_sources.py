@@ -4,8 +4,9 @@ from pathlib import Path
 
 import pytest
 
-from retail_lakehouse.config.sources import load_layers, parse_set_override, read_layer
+from retail_lakehouse.config.sources import default_conf_dir, load_layers, parse_set_override, read_layer
 from retail_lakehouse.errors import ConfigError
+from tests.conftest import REPO_ROOT
 from tests.helpers import write_conf
 
 
@@ -82,3 +83,10 @@ def test_set_below_a_scalar_is_an_error(tmp_path: Path) -> None:
     write_conf(tmp_path, base={"lakehouse": {"storage": {"root": "/x"}}})
     with pytest.raises(ConfigError, match="cannot set a key below 'root'"):
         load_layers(tmp_path, "local", ["storage.root.deeper=1"], environ={})
+
+
+def test_conf_dir_from_variable_then_working_directory_then_package(tmp_path: Path) -> None:
+    assert default_conf_dir({"LAKEHOUSE_CONF_DIR": "/etc/lakehouse"}, tmp_path) == Path("/etc/lakehouse")
+    assert default_conf_dir({}, tmp_path) == REPO_ROOT / "conf"  # editable install: the repository's conf/
+    (tmp_path / "conf" / "base").mkdir(parents=True)
+    assert default_conf_dir({}, tmp_path) == tmp_path / "conf"
