@@ -13,7 +13,6 @@ from retail_lakehouse.runtime.spark import get_spark_session
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
-SHARED_DATASETS = REPO_ROOT.parent / "shared" / "datasets"
 
 TEST_SPARK_SETTINGS = SparkSettings(
     session="local", master="local[2]", shuffle_partitions=2, driver_memory="2g", ui_enabled=False
