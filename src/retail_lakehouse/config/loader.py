@@ -137,7 +137,23 @@ def _check_references(config: LakehouseConfig, transforms: TransformRegistry, tr
         if job.output not in config.tables:
             raise fail(f"table '{job.output}' is not declared under tables", "jobs", job_name, "output")
         if job.reads_stream and any(feed_of(ref) is None for ref in job.inputs.values()):
-            raise fail("incremental and streaming jobs read feeds (files) only", "jobs", job_name, "inputs")
+            raise fail("incremental and streaming jobs read feeds only", "jobs", job_name, "inputs")
+        jdbc_inputs = [f for ref in job.inputs.values() if (f := feed_of(ref)) and config.feeds[f].format == "jdbc"]
+        if jdbc_inputs and job.reads_stream:
+            if job.kind == "stream" or len(job.inputs) != 1:
+                raise fail(
+                    "a database feed is extracted by an incremental batch job with that single input",
+                    "jobs",
+                    job_name,
+                    "inputs",
+                )
+            if not config.feeds[jdbc_inputs[0]].watermark_column:
+                raise fail(
+                    f"incremental extraction needs feeds.{jdbc_inputs[0]}.watermark_column",
+                    "jobs",
+                    job_name,
+                    "incremental",
+                )
         for upstream in job.depends_on:
             if upstream not in config.jobs:
                 raise fail(f"depends on unknown job '{upstream}'", "jobs", job_name, "depends_on")

@@ -79,12 +79,41 @@ class LoggingSettings(Section):
     )
 
 
+# Table and column names of database sources end up in SQL text (MAX queries); only plain, optionally
+# schema-qualified identifiers are accepted, so configuration cannot inject SQL.
+SQL_IDENTIFIER = r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$"
+
+
 class FeedSettings(Section):
+    """A source: a folder of files in the landing zone, or a database table read through JDBC."""
+
     description: str = ""
-    path: str = Field(description="Folder of the feed, relative to the landing root (or an absolute URI).")
-    format: Literal["csv", "json", "text", "parquet"]
-    schema_ddl: str = Field(alias="schema", description="Spark DDL, e.g. 'store_id STRING, name STRING'.")
-    options: dict[str, str] = Field(default_factory=dict)
+    format: Literal["csv", "json", "text", "parquet", "jdbc"]
+    path: str | None = Field(None, description="Files: folder relative to the landing root (or an absolute URI).")
+    schema_ddl: str | None = Field(None, alias="schema", description="Files: Spark DDL, e.g. 'id STRING'.")
+    options: dict[str, str] = Field(default_factory=dict, description="Spark reader options.")
+    url: str | None = Field(None, description="JDBC: connection URL, e.g. jdbc:sqlserver://host;database=crm.")
+    table: str | None = Field(None, pattern=SQL_IDENTIFIER, description="JDBC: table (or schema.table).")
+    driver: str | None = Field(None, description="JDBC: driver class, when the URL does not imply it.")
+    user: str | None = None
+    password: str | None = Field(None, description="JDBC: use a ${secret:NAME} reference.")
+    watermark_column: str | None = Field(
+        None, pattern=SQL_IDENTIFIER, description="JDBC: column that grows with every insert and update."
+    )
+
+    @model_validator(mode="after")
+    def _format_has_its_settings(self) -> FeedSettings:
+        if self.format == "jdbc":
+            if not self.url or not self.table:
+                raise ValueError("a jdbc feed needs url and table")
+            if self.path or self.schema_ddl:
+                raise ValueError("a jdbc feed reads url and table; path and schema are for files")
+        else:
+            if not self.path or not self.schema_ddl:
+                raise ValueError(f"a {self.format} feed needs path and schema")
+            if self.url or self.table or self.watermark_column:
+                raise ValueError(f"url, table and watermark_column are for jdbc feeds, not {self.format}")
+        return self
 
 
 class TableSettings(Section):

@@ -38,8 +38,13 @@ def ensure_table(spark: SparkSession, path: str, schema: StructType, table: Tabl
     builder.execute()
 
 
-def append(df: DataFrame, path: str, table: TableSettings) -> None:
-    df.write.format("delta").mode("append").partitionBy(*table.partition_by).save(path)
+def append(df: DataFrame, path: str, table: TableSettings, *, idempotency: tuple[str, int] | None = None) -> None:
+    """Appends `df`. With `idempotency` (application id, version) Delta skips the write when that
+    application already committed that version, so a retried write cannot add the rows twice."""
+    writer = df.write.format("delta").mode("append").partitionBy(*table.partition_by)
+    if idempotency is not None:
+        writer = writer.option("txnAppId", idempotency[0]).option("txnVersion", idempotency[1])
+    writer.save(path)
 
 
 def overwrite(df: DataFrame, path: str, table: TableSettings) -> None:

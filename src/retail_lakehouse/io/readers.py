@@ -16,13 +16,12 @@ _KEEPS_CORRUPT_RECORDS = {"csv", "json"}
 
 def feed_schema_ddl(feed: FeedSettings) -> str:
     """The declared schema, plus the column that keeps unparseable lines where the format allows it."""
-    if feed.format in _KEEPS_CORRUPT_RECORDS:
-        return f"{feed.schema_ddl}, {CORRUPT_RECORD} STRING"
-    return feed.schema_ddl
+    ddl = str(feed.schema_ddl)  # file feeds always have one (checked when configuration loads)
+    return f"{ddl}, {CORRUPT_RECORD} STRING" if feed.format in _KEEPS_CORRUPT_RECORDS else ddl
 
 
 def read_feed(spark: SparkSession, feed: FeedSettings, path: str, *, incremental: bool) -> DataFrame:
-    """The feed's rows with the file each came from; `incremental` reads it as a file stream."""
+    """A file feed's rows with the file each came from; `incremental` reads it as a file stream."""
     # Feeds arrive in one folder per arrival date; read them all unless the feed says otherwise.
     options = {"recursiveFileLookup": "true", **feed.options}
     if feed.format in _KEEPS_CORRUPT_RECORDS:

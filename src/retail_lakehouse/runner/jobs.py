@@ -4,18 +4,19 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 
 from pyspark.sql import DataFrame, SparkSession
 
 from retail_lakehouse.config.loader import LoadedConfig, transform_params
 from retail_lakehouse.config.models import JobSettings, feed_of
-from retail_lakehouse.io import delta_tables
+from retail_lakehouse.io import delta_tables, jdbc
 from retail_lakehouse.io.readers import read_feed, read_table
 from retail_lakehouse.registry import TransformContext
 from retail_lakehouse.runtime.logging import get_logger, log_context
 from retail_lakehouse.runtime.run_history import FAILED, SUCCEEDED, JobRun, record_job_run
+from retail_lakehouse.runtime.watermarks import Extraction, WatermarkStore
 
 log = get_logger("runner")
 MAX_ERROR_CHARS = 2000
@@ -78,42 +79,16 @@ class JobRunner:
         return run
 
     def _execute(self, job_name: str, run_id: str, started_at: datetime, trigger_seconds: float | None) -> RowCounts:
-        config = self.loaded.config
-        job = config.jobs[job_name]
+        job = self.loaded.config.jobs[job_name]
         spec = self.loaded.transforms[job.transform]
         context = TransformContext(run_id, started_at, transform_params(self.loaded, job_name))
-        inputs = self._read_inputs(job)
-        path = config.storage.table_path(job.output)
-        table = config.tables[job.output]
-
-        if job.reads_stream:
-            result = spec.apply(inputs, context)
-            delta_tables.ensure_table(self.spark, path, result.schema, table)
-            outcome = delta_tables.append_stream(
-                self.spark,
-                result,
-                path,
-                checkpoint=f"{config.storage.checkpoint_root}/{job_name}",
-                table=table,
-                query_name=job_name,
-                trigger_seconds=trigger_seconds,
-            )
-            if outcome.batches_already_committed:
-                log.warning(
-                    "%d micro-batch(es) had been committed by an interrupted earlier run; not repeated",
-                    outcome.batches_already_committed,
-                )
-            counts = RowCounts(outcome.rows_read, outcome.rows_written)
+        database_feed = self._database_feed_extracted_incrementally(job)
+        if database_feed is not None:
+            counts = self._extract_incrementally(job, database_feed, context)
+        elif job.reads_stream:
+            counts = self._run_stream(job_name, job, context, trigger_seconds)
         else:
-            # Counted up front: counts observed during the write are unreliable, because a MERGE may
-            # prune its source (against an empty target, for one) before every row is seen.
-            read = sum(df.count() for df in inputs.values())
-            result = spec.apply(inputs, context)
-            version_before = delta_tables.current_version(self.spark, path)
-            delta_tables.ensure_table(self.spark, path, result.schema, table)
-            self._write(job, result, path)
-            counts = RowCounts(read, delta_tables.rows_written_since(self.spark, path, version_before))
-
+            counts = self._run_batch(job, context)
         if spec.preserves_rows and counts.read != counts.written:
             raise ReconciliationError(
                 f"{job.output}: read {counts.read} rows but wrote {counts.written}; "
@@ -121,17 +96,97 @@ class JobRunner:
             )
         return counts
 
-    def _read_inputs(self, job: JobSettings) -> dict[str, DataFrame]:
+    def _run_batch(self, job: JobSettings, context: TransformContext) -> RowCounts:
+        inputs = self._read_inputs(job, streaming=False)
+        # Counted up front: counts observed during the write are unreliable, because a MERGE may
+        # prune its source (against an empty target, for one) before every row is seen.
+        read = sum(df.count() for df in inputs.values())
+        result = self.loaded.transforms[job.transform].apply(inputs, context)
+        path = self.loaded.config.storage.table_path(job.output)
+        version_before = delta_tables.current_version(self.spark, path)
+        delta_tables.ensure_table(self.spark, path, result.schema, self.loaded.config.tables[job.output])
+        self._write(job, result, path)
+        return RowCounts(read, delta_tables.rows_written_since(self.spark, path, version_before))
+
+    def _run_stream(
+        self, job_name: str, job: JobSettings, context: TransformContext, trigger_seconds: float | None
+    ) -> RowCounts:
+        config = self.loaded.config
+        result = self.loaded.transforms[job.transform].apply(self._read_inputs(job, streaming=True), context)
+        path = config.storage.table_path(job.output)
+        table = config.tables[job.output]
+        delta_tables.ensure_table(self.spark, path, result.schema, table)
+        outcome = delta_tables.append_stream(
+            self.spark,
+            result,
+            path,
+            checkpoint=f"{config.storage.checkpoint_root}/{job_name}",
+            table=table,
+            query_name=job_name,
+            trigger_seconds=trigger_seconds,
+        )
+        if outcome.batches_already_committed:
+            log.warning(
+                "%d micro-batch(es) had been committed by an interrupted earlier run; not repeated",
+                outcome.batches_already_committed,
+            )
+        return RowCounts(outcome.rows_read, outcome.rows_written)
+
+    def _database_feed_extracted_incrementally(self, job: JobSettings) -> str | None:
+        if not job.incremental:
+            return None
+        feeds = [f for ref in job.inputs.values() if (f := feed_of(ref)) is not None]
+        database_feeds = [f for f in feeds if self.loaded.config.feeds[f].format == "jdbc"]
+        return database_feeds[0] if database_feeds else None
+
+    def _extract_incrementally(self, job: JobSettings, feed_name: str, context: TransformContext) -> RowCounts:
+        """Rows changed since the last committed watermark, appended exactly once (see runtime.watermarks)."""
+        config = self.loaded.config
+        feed = config.feeds[feed_name]
+        store = WatermarkStore(self.spark, config.storage.ops_root)
+        latest = store.latest(feed_name)
+        if latest is not None and not latest.committed:
+            log.warning("extraction %d of %s was interrupted; taking its range again", latest.extraction, feed_name)
+            extraction, redo = latest, True
+        else:
+            low = latest.high if latest else None
+            high = jdbc.max_watermark(self.spark, feed)
+            if high is None or (low is not None and high <= low):
+                log.info("no rows in %s changed since watermark %s", feed_name, low)
+                return RowCounts(0, 0)
+            number = latest.extraction + 1 if latest else 1
+            extraction, redo = Extraction(feed_name, number, low, high, committed=False), False
+            store.record(extraction, context.run_id)
+
+        rows = jdbc.read_jdbc_range(self.spark, feed, extraction.low, extraction.high)
+        read = rows.count()
+        (alias,) = job.inputs
+        result = self.loaded.transforms[job.transform].apply({alias: rows}, context)
+        path = config.storage.table_path(job.output)
+        table = config.tables[job.output]
+        version_before = delta_tables.current_version(self.spark, path)
+        delta_tables.ensure_table(self.spark, path, result.schema, table)
+        delta_tables.append(result, path, table, idempotency=(f"jdbc:{feed_name}", extraction.extraction))
+        written = delta_tables.rows_written_since(self.spark, path, version_before)
+        store.record(replace(extraction, committed=True), context.run_id)
+        if redo and written == 0:
+            log.warning("extraction %d had been written before the interruption; not repeated", extraction.extraction)
+            return RowCounts(0, 0)
+        return RowCounts(read, written)
+
+    def _read_inputs(self, job: JobSettings, *, streaming: bool) -> dict[str, DataFrame]:
         config = self.loaded.config
         inputs: dict[str, DataFrame] = {}
         for alias, reference in job.inputs.items():
             feed_name = feed_of(reference)
             if feed_name is None:
                 inputs[alias] = read_table(self.spark, config.storage.table_path(reference))
+            elif config.feeds[feed_name].format == "jdbc":
+                inputs[alias] = jdbc.read_jdbc_table(self.spark, config.feeds[feed_name])
             else:
                 feed = config.feeds[feed_name]
-                path = config.storage.landing_path(feed.path)
-                inputs[alias] = read_feed(self.spark, feed, path, incremental=job.reads_stream)
+                path = config.storage.landing_path(str(feed.path))
+                inputs[alias] = read_feed(self.spark, feed, path, incremental=streaming)
         return inputs
 
     def _write(self, job: JobSettings, result: DataFrame, path: str) -> None:

@@ -171,3 +171,58 @@ def test_key_vault_backend_needs_its_url(tmp_path: Path) -> None:
     assert error_of(tmp_path, base) == (
         "conf/base/lakehouse.yaml: secrets: backend azure_key_vault needs vault_url (https://<vault>.vault.azure.net)"
     )
+
+
+JDBC_FEED = {
+    "format": "jdbc",
+    "url": "jdbc:sqlserver://crm;database=crm",
+    "table": "dbo.customers",
+    "user": "${secret:crm-user}",
+    "password": "${secret:crm-password}",
+    "watermark_column": "modified_at",
+}
+
+
+def test_database_feed_loads_with_secret_credentials(tmp_path: Path) -> None:
+    base = minimal_base(tmp_path, tmp_path)
+    base["feeds"]["feeds"]["crm"] = JDBC_FEED
+    base["jobs"]["jobs"]["bronze_stores"]["inputs"] = {"source": "feed:crm"}
+    loaded = load(
+        tmp_path, base, environ={"LAKEHOUSE_SECRET_CRM_USER": "svc", "LAKEHOUSE_SECRET_CRM_PASSWORD": FAKE_SECRET}
+    )
+    feed = loaded.config.feeds["crm"]
+    assert (feed.table, feed.user, feed.password, feed.watermark_column) == (
+        "dbo.customers",
+        "svc",
+        FAKE_SECRET,
+        "modified_at",
+    )
+
+
+@pytest.mark.parametrize(
+    ("feed", "expected"),
+    [
+        ({"format": "jdbc", "url": "jdbc:sqlite:/x.db"}, "feeds.crm: a jdbc feed needs url and table"),
+        ({**JDBC_FEED, "path": "crm"}, "feeds.crm: a jdbc feed reads url and table; path and schema are for files"),
+        ({"format": "csv", "path": "x"}, "feeds.crm: a csv feed needs path and schema"),
+        (
+            {"format": "csv", "path": "x", "schema": "a STRING", "table": "t"},
+            "feeds.crm: url, table and watermark_column are for jdbc feeds, not csv",
+        ),
+        ({**JDBC_FEED, "table": "customers; DROP TABLE customers"}, "feeds.crm.table: String should match pattern"),
+    ],
+)
+def test_database_feed_errors(tmp_path: Path, feed: dict[str, str], expected: str) -> None:
+    base = minimal_base(tmp_path, tmp_path)
+    base["feeds"]["feeds"]["crm"] = feed
+    environ = {"LAKEHOUSE_SECRET_CRM_USER": "svc-user-1", "LAKEHOUSE_SECRET_CRM_PASSWORD": FAKE_SECRET}
+    assert error_of(tmp_path, base, environ=environ).startswith(f"conf/base/feeds.yaml: {expected}")
+
+
+def test_incremental_database_extraction_needs_a_watermark_column(tmp_path: Path) -> None:
+    base = minimal_base(tmp_path, tmp_path)
+    base["feeds"]["feeds"]["crm"] = {"format": "jdbc", "url": "jdbc:sqlite:/x.db", "table": "customers"}
+    base["jobs"]["jobs"]["bronze_stores"]["inputs"] = {"source": "feed:crm"}
+    assert error_of(tmp_path, base) == (
+        "conf/base/jobs.yaml: jobs.bronze_stores.incremental: incremental extraction needs feeds.crm.watermark_column"
+    )
