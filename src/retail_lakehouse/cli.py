@@ -88,12 +88,23 @@ def build_parser() -> OneLineParser:
         help="micro-batch interval when running continuously (default 5)",
     )
     generate = command("generate", "write synthetic source feeds into the landing zone")
-    generate.add_argument("--scale", type=float, default=1.0, help="size; 1 = 50 stores, 5,000 products")
-    generate.add_argument("--days", type=int, default=90, help="days of activity to generate (default 90)")
+    generate.add_argument(
+        "--scale",
+        type=float,
+        default=1.0,
+        help="size; 1 = 50 stores, 5,000 products, 50,000 customers, ~11,000 POS lines a day",
+    )
+    generate.add_argument("--days", type=int, default=90, help="days of activity to write (default 90)")
     generate.add_argument(
         "--start-date", type=_start_date, default=dt.date(2025, 1, 1), help="first day, YYYY-MM-DD (default 2025-01-01)"
     )
     generate.add_argument("--seed", type=int, default=42, help="random seed (default 42)")
+    generate.add_argument(
+        "--dirty-rate",
+        type=float,
+        default=0.002,
+        help="share of dirty records in the POS, customer and inventory change feeds (default 0.002)",
+    )
     return parser
 
 

@@ -13,7 +13,7 @@ from pyspark.sql import SparkSession
 from retail_lakehouse.config import LoadedConfig
 from retail_lakehouse.config.models import feed_of
 from retail_lakehouse.errors import UsageError
-from retail_lakehouse.generator.landing import LandingConflictError, generate_landing
+from retail_lakehouse.generator.landing import MANIFEST, LandingConflictError, generate_landing
 from retail_lakehouse.generator.options import GeneratorOptions
 from retail_lakehouse.runner.jobs import JobRunner
 from retail_lakehouse.runner.pipelines import PipelineOutcome, run_in_order, run_pipeline
@@ -99,16 +99,22 @@ def generate(loaded: LoadedConfig, args: argparse.Namespace, out: TextIO) -> int
     if "://" in landing:
         raise UsageError(f"generate writes to a local landing zone; storage.landing is {landing}")
     try:
-        options = GeneratorOptions(scale=args.scale, days=args.days, start_date=args.start_date, seed=args.seed)
+        options = GeneratorOptions(
+            scale=args.scale, days=args.days, start_date=args.start_date, seed=args.seed, dirty_rate=args.dirty_rate
+        )
     except ValueError as exc:
         raise UsageError(str(exc)) from None
     try:
         manifest = generate_landing(Path(landing), options)
     except LandingConflictError as exc:
         raise UsageError(str(exc)) from None
-    out.write(f"landing zone: {Path(landing).resolve()}\n")
+    period = manifest["generator"]
+    out.write(f"landing zone: {Path(landing).resolve()} ({period['origin']} to {period['end_date']})\n")
     for feed, facts in manifest["feeds"].items():
-        out.write(f"  {feed}: {facts['rows']:,} rows in {', '.join(facts['files'])}\n")
+        dirty = sum(facts["dirty"].values())
+        dirty_note = f", {dirty:,} of them dirty" if dirty else ""
+        out.write(f"  {feed}: {facts['rows']:,} records in {len(facts['files'])} files{dirty_note}\n")
+    out.write(f"manifest: {Path(landing).resolve() / MANIFEST}\n")
     return EXIT_OK
 
 

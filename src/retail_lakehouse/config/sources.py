@@ -16,6 +16,7 @@ import yaml
 from retail_lakehouse.errors import ConfigError
 
 KeyPath = tuple[str, ...]
+ANCHOR_PREFIX = "x-"
 
 # Environment variables that override single keys: variable -> dotted key.
 ENV_KEY_OVERRIDES: Mapping[str, KeyPath] = {
@@ -106,7 +107,8 @@ def read_yaml_mapping(path: Path, shown_as: str) -> dict[str, Any]:
         return {}
     if not isinstance(loaded, dict):
         raise ConfigError(f"the top level must be a mapping of keys, not a {type(loaded).__name__}", source=shown_as)
-    return loaded
+    # Top-level keys starting with "x-" only hold YAML anchors (&name) that other entries merge in (<<: *name).
+    return {key: value for key, value in loaded.items() if not str(key).startswith(ANCHOR_PREFIX)}
 
 
 def read_layer(folder: Path, shown_as: str) -> list[tuple[str, dict[str, Any]]]:

@@ -1,16 +1,30 @@
-"""Writes generated feeds into the landing zone, one folder per feed and arrival date, and the manifest."""
+"""Writes the generated feeds into the landing zone, one folder per feed and arrival date, and the
+manifest of what was planted.
+
+The simulation always runs from the data set's first day (its origin), so a later call that appends
+days continues the same stock levels, prices and customers; only the asked-for days are written.
+"""
 
 from __future__ import annotations
 
+import datetime as dt
 import json
-from dataclasses import asdict
+from collections.abc import Iterator
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
+from retail_lakehouse.generator import activity, dirty, serialize
+from retail_lakehouse.generator.demand import DayPrices, next_prices, product_demand
+from retail_lakehouse.generator.dimensions import Dimensions, make_dimensions
+from retail_lakehouse.generator.inventory import StockLedger, employee_ids, opening_snapshot, simulate_day
 from retail_lakehouse.generator.options import GeneratorOptions
-from retail_lakehouse.generator.reference import make_reference_data
+from retail_lakehouse.generator.randomness import stream
+from retail_lakehouse.generator.reference import INVENTORY_CHANGE_TYPES
+from retail_lakehouse.generator.sales import Affinity, DaySales, day_sales, plant_affinities
 
 MANIFEST = "_manifest.json"
 
@@ -19,50 +33,346 @@ class LandingConflictError(ValueError):
     """A landed file would change: landed files are immutable, ingestion takes each path once."""
 
 
-def csv_bytes(frame: pd.DataFrame, *, trailing_newline: bool = True) -> bytes:
-    text = str(frame.to_csv(index=False, lineterminator="\n"))
-    return (text if trailing_newline else text.rstrip("\n")).encode("utf-8")
+@dataclass
+class FileFacts:
+    rows: int
+    dirty: dict[str, int] = field(default_factory=dict)
 
 
-def write_delivery(landing: Path, files: dict[Path, bytes]) -> None:
+@dataclass
+class Delivery:
+    """The files of one arrival date: relative path -> (bytes, facts)."""
+
+    files: dict[str, tuple[bytes, FileFacts]] = field(default_factory=dict)
+
+    def csv(self, relative: str, frame: pd.DataFrame, *, trailing_newline: bool = True) -> None:
+        text = serialize.csv_text(frame, trailing_newline=trailing_newline)
+        self.files[relative] = (text.encode(), FileFacts(rows=len(frame)))
+
+    def lines(
+        self, relative: str, lines: list[str], *, header: str | None = None, dirty_counts: dict[str, int] | None = None
+    ) -> None:
+        text = "".join(f"{line}\n" for line in ([header] if header else []) + lines)
+        self.files[relative] = (text.encode(), FileFacts(rows=len(lines), dirty=dirty_counts or {}))
+
+
+def write_delivery(landing: Path, delivery: Delivery) -> None:
     """Writes all files of a delivery, or none: a landed file that would change is refused up front."""
-    for relative, data in files.items():
+    for relative, (data, _) in delivery.files.items():
         target = landing / relative
         if target.exists() and target.read_bytes() != data:
             raise LandingConflictError(
                 f"{target} already exists with other content; bronze ingests each file once, so write the new "
                 "delivery under another --start-date, or clear the landing zone and the lakehouse"
             )
-    for relative, data in files.items():
+    for relative, (data, _) in delivery.files.items():
         target = landing / relative
         if not target.exists():  # the same delivery again changes nothing
             target.parent.mkdir(parents=True, exist_ok=True)
             target.write_bytes(data)
 
 
-def generate_landing(landing: Path, options: GeneratorOptions) -> dict[str, Any]:
-    """Writes the feeds and `_manifest.json`; returns the manifest. Same options, same bytes."""
-    reference = make_reference_data(options)
-    folder = options.arrival_folder
-    feeds = {
-        "inventory_store": (reference.stores, Path("inventory/store") / folder / "store.txt", True),
-        "inventory_item": (reference.items, Path("inventory/item") / folder / "item.txt", True),
-        # The accelerator's file has no trailing newline; keep that, readers must cope with it.
-        "inventory_change_type": (
-            reference.change_types,
-            Path("inventory/inventory_change_type") / folder / "inventory_change_type.txt",
-            False,
-        ),
-    }
-    write_delivery(
-        landing, {relative: csv_bytes(frame, trailing_newline=newline) for frame, relative, newline in feeds.values()}
+# Feed name -> its folder in the landing zone (each folder holds one subfolder per arrival date).
+FEED_FOLDERS = {
+    "stores": "stores",
+    "categories": "categories",
+    "suppliers": "suppliers",
+    "products": "products",
+    "customers": "customers",
+    "pos_transactions": "pos_transactions",
+    "ecommerce_orders": "ecommerce_orders",
+    "loyalty_events": "loyalty_events",
+    "competitor_prices": "competitor_prices",
+    "inventory_store": "inventory/store",
+    "inventory_item": "inventory/item",
+    "inventory_change_type": "inventory/inventory_change_type",
+    "inventory_changes": "inventory/changes",
+    "inventory_snapshots": "inventory/snapshots",
+}
+_FEED_OF_FOLDER = {folder: feed for feed, folder in FEED_FOLDERS.items()}
+
+
+def landing_path(feed: str, date: dt.date, file_name: str) -> str:
+    return f"{FEED_FOLDERS[feed]}/{date.isoformat()}/{file_name}"
+
+
+def feed_of(relative: str) -> str:
+    """'inventory/changes/2025-01-01/x.jsonl' -> 'inventory_changes'."""
+    return _FEED_OF_FOLDER["/".join(relative.split("/")[:-2])]
+
+
+@dataclass
+class AffinityCounts:
+    """Baskets containing the antecedent, all consequents, and everything, summed over days."""
+
+    affinity: Affinity
+    antecedent: int = 0
+    consequents: int = 0
+    together: int = 0
+
+
+class Simulation:
+    """The data set's state from its origin day on."""
+
+    def __init__(self, options: GeneratorOptions, origin: dt.date) -> None:
+        self.options = options
+        self.origin = origin
+        seed = options.seed
+        self.dims: Dimensions = make_dimensions(seed, options.scale, origin)
+        self.customers = self.dims.customers.copy()
+        products = self.dims.products
+        self.product_ids = products["product_id"].to_numpy()
+        self.product_index = pd.Series(np.arange(len(products)), index=self.product_ids)
+        self.demand = product_demand(seed, products)
+        self.affinities = plant_affinities(seed, self.demand)
+        self.affinity_counts = [AffinityCounts(a) for a in self.affinities]
+        self.baskets = 0
+        square_feet = self.dims.stores["square_feet"].to_numpy(dtype=float)[1:]
+        self.store_weights = square_feet / square_feet.sum()
+        loyalty = 1.0 / (stream(seed, "customer-loyalty").permutation(len(self.customers)) + 10.0) ** 0.5
+        self.customer_weights = loyalty / loyalty.sum()
+        self.ledger = StockLedger.opening(
+            seed, len(self.dims.stores), products["safety_stock_quantity"].to_numpy(), self.product_ids
+        )
+        self.employees = employee_ids(seed, len(self.dims.stores))
+        self.prices: DayPrices | None = None
+
+    def days(self) -> Iterator[tuple[int, dt.date, DaySales, DayPrices]]:
+        day = 0
+        date = self.origin
+        while date <= self.options.end_date:
+            previous = None if self.prices is None else self.prices.list_price
+            self.prices = next_prices(self.options.seed, day, self.demand, previous)
+            sales = day_sales(
+                self.options.seed,
+                day,
+                date,
+                self.demand,
+                self.prices,
+                self.product_ids,
+                self.store_weights,
+                self.customer_weights,
+                self.affinities,
+                self.options.scale,
+            )
+            self._count_affinities(sales)
+            yield day, date, sales, self.prices
+            day += 1
+            date += dt.timedelta(days=1)
+
+    def _count_affinities(self, sales: DaySales) -> None:
+        baskets = sales.lines.groupby("transaction_id")["product"].agg(frozenset)
+        self.baskets += len(baskets)
+        for counts in self.affinity_counts:
+            a = counts.affinity
+            has_antecedent = baskets.map(lambda b, p=a.antecedent: p in b)
+            has_consequents = baskets.map(lambda b, c=a.consequents: all(p in b for p in c))
+            counts.antecedent += int(has_antecedent.sum())
+            counts.consequents += int(has_consequents.sum())
+            counts.together += int((has_antecedent & has_consequents).sum())
+
+    def planted_affinities(self) -> list[dict[str, Any]]:
+        planted = []
+        for counts in self.affinity_counts:
+            if not counts.antecedent or not counts.consequents:
+                continue
+            support = counts.together / self.baskets
+            confidence = counts.together / counts.antecedent
+            planted.append(
+                {
+                    "antecedent": [str(self.product_ids[counts.affinity.antecedent])],
+                    "consequent": [str(self.product_ids[c]) for c in counts.affinity.consequents],
+                    "support": round(support, 6),
+                    "confidence": round(confidence, 6),
+                    "lift": round(confidence / (counts.consequents / self.baskets), 4),
+                }
+            )
+        return planted
+
+
+def origin_delivery(sim: Simulation, date: dt.date) -> Delivery:
+    """Master data and the opening stock count, delivered on the first day."""
+    d = date.isoformat()
+    dims = sim.dims
+    delivery = Delivery()
+    delivery.csv(landing_path("stores", date, "stores.csv"), dims.stores)
+    delivery.csv(landing_path("categories", date, "categories.csv"), dims.categories)
+    delivery.csv(landing_path("suppliers", date, "suppliers.csv"), dims.suppliers)
+    delivery.csv(
+        landing_path("products", date, f"products_{d}.csv"),
+        dims.products.drop(columns="safety_stock_quantity").assign(updated_at=f"{date} 00:00:00"),
     )
-    manifest_feeds: dict[str, Any] = {
-        name: {"files": [relative.as_posix()], "rows": len(frame)} for name, (frame, relative, _) in feeds.items()
+    header, rows = serialize.csv_rows(sim.customers)
+    rng = stream(sim.options.seed, "dirty-customers", -1)
+    bad, counts = dirty.dirty_customers(rng, header, rows, sim.options.dirty_rate, 10 * len(sim.customers))
+    delivery.lines(
+        landing_path("customers", date, f"customers_{d}.csv"),
+        dirty.mix(rng, rows, bad),
+        header=header,
+        dirty_counts=counts,
+    )
+    stores = dims.stores.assign(name=["online", *(f"store_{i:03d}" for i in dims.stores["store_id"][1:])])
+    delivery.csv(landing_path("inventory_store", date, "store.txt"), stores[["store_id", "name"]])
+    items = dims.products.rename(columns={"product_id": "item_id"})
+    delivery.csv(
+        landing_path("inventory_item", date, "item.txt"),
+        items[["item_id", "name", "supplier_id", "safety_stock_quantity"]],
+    )
+    # The accelerator's file has no trailing newline; keep that, readers must cope with it.
+    delivery.csv(
+        landing_path("inventory_change_type", date, "inventory_change_type.txt"),
+        INVENTORY_CHANGE_TYPES,
+        trailing_newline=False,
+    )
+    delivery.csv(
+        landing_path("inventory_snapshots", date, f"inventory_snapshots_{d}_opening.csv"),
+        opening_snapshot(sim.ledger, date, sim.employees),
+    )
+    return delivery
+
+
+def daily_delivery(
+    sim: Simulation,
+    day: int,
+    date: dt.date,
+    sales: DaySales,
+    prices: DayPrices,
+    changed_customers: pd.DataFrame,
+    changes: pd.DataFrame,
+    snapshots: pd.DataFrame,
+) -> Delivery:
+    seed, rate = sim.options.seed, sim.options.dirty_rate
+    d = date.isoformat()
+    delivery = Delivery()
+    rng = stream(seed, "dirty", day)
+
+    header, line_fields = serialize.pos_fields(sales.transactions, sales.lines)
+    clean = serialize.pos_json_lines(header, line_fields)
+    bad, counts = dirty.dirty_pos(rng, date, header, line_fields, clean, rate)
+    delivery.lines(
+        landing_path("pos_transactions", date, f"pos_transactions_{d}.jsonl"),
+        dirty.mix(rng, list(clean), bad),
+        dirty_counts=counts,
+    )
+    delivery.lines(
+        landing_path("ecommerce_orders", date, f"ecommerce_orders_{d}.jsonl"),
+        serialize.records_json_lines(activity.ecommerce_orders(sales)),
+    )
+    delivery.csv(
+        landing_path("loyalty_events", date, f"loyalty_events_{d}.csv"), activity.loyalty_events(seed, day, date, sales)
+    )
+    if day == 0 or date.weekday() == 0:
+        delivery.csv(
+            landing_path("competitor_prices", date, f"competitor_prices_{d}.csv"),
+            activity.competitor_prices(seed, day, date, sim.product_ids, prices),
+        )
+    if day > 0:
+        changed_products = activity.product_changes(date, sim.dims.products, prices)
+        if len(changed_products):
+            delivery.csv(
+                landing_path("products", date, f"products_{d}.csv"),
+                changed_products.drop(columns="safety_stock_quantity"),
+            )
+        if len(changed_customers):
+            delivery.csv(landing_path("customers", date, f"customers_{d}.csv"), changed_customers)
+    clean_changes = list(serialize.inventory_change_json_lines(changes))
+    bad, counts = dirty.dirty_inventory_changes(rng, clean_changes, rate)
+    delivery.lines(
+        landing_path("inventory_changes", date, f"inventory_changes_{d}.jsonl"),
+        dirty.mix(rng, clean_changes, bad),
+        dirty_counts=counts,
+    )
+    delivery.csv(landing_path("inventory_snapshots", date, f"inventory_snapshots_{d}.csv"), snapshots)
+    return delivery
+
+
+def read_manifest(landing: Path) -> dict[str, Any] | None:
+    path = landing / MANIFEST
+    return json.loads(path.read_text(encoding="utf-8")) if path.exists() else None
+
+
+def origin_for(options: GeneratorOptions, previous: dict[str, Any] | None) -> dt.date:
+    """The data set's first day: the previous manifest's, when this call continues that data set."""
+    if previous is None:
+        return options.start_date
+    before = previous["generator"]
+    same = {k: before.get(k) for k in ("seed", "scale", "dirty_rate")}
+    now = {"seed": options.seed, "scale": options.scale, "dirty_rate": options.dirty_rate}
+    origin = dt.date.fromisoformat(before["origin"])
+    end = dt.date.fromisoformat(before["end_date"])
+    if same != now:
+        raise LandingConflictError(
+            f"the landing zone holds a data set generated with {same}; generate into an empty landing zone for {now}"
+        )
+    if not origin <= options.start_date <= end + dt.timedelta(days=1):
+        raise LandingConflictError(
+            f"the landing zone holds {origin}..{end}; continue it with --start-date {end + dt.timedelta(days=1)}"
+        )
+    return origin
+
+
+def generate_landing(landing: Path, options: GeneratorOptions) -> dict[str, Any]:
+    """Writes the feeds for the asked-for days and `_manifest.json`; returns the manifest."""
+    previous = read_manifest(landing)
+    origin = origin_for(options, previous)
+    sim = Simulation(options, origin)
+    files: dict[str, dict[str, Any]] = {
+        path: facts
+        for path, facts in (previous or {}).get("files", {}).items()
+        if dt.date.fromisoformat(path.split("/")[-2]) < options.start_date
     }
-    manifest = {
-        "generator": {**asdict(options), "start_date": options.start_date.isoformat()},
-        "feeds": manifest_feeds,
-    }
-    (landing / MANIFEST).write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
+    for day, date, sales, prices in sim.days():
+        changed_customers = activity.customer_changes(options.seed, day, date, sim.customers) if day else None
+        inventory = simulate_day(options.seed, day, date, sim.ledger, sales, sim.product_index, sim.employees)
+        if date < options.start_date:
+            continue
+        delivery = origin_delivery(sim, date) if day == 0 else Delivery()
+        empty = sim.customers.iloc[0:0]
+        delivery.files |= daily_delivery(
+            sim,
+            day,
+            date,
+            sales,
+            prices,
+            empty if changed_customers is None else changed_customers,
+            inventory.changes,
+            inventory.snapshots,
+        ).files
+        write_delivery(landing, delivery)
+        files |= {path: asdict(facts) for path, (_, facts) in delivery.files.items()}
+
+    manifest = build_manifest(options, origin, files, sim)
+    (landing / MANIFEST).write_text(json.dumps(manifest, indent=1) + "\n", encoding="utf-8")
     return manifest
+
+
+def build_manifest(
+    options: GeneratorOptions, origin: dt.date, files: dict[str, dict[str, Any]], sim: Simulation
+) -> dict[str, Any]:
+    feeds: dict[str, dict[str, Any]] = {}
+    for path in sorted(files):
+        facts = files[path]
+        feed = feeds.setdefault(feed_of(path), {"files": [], "rows": 0, "dirty": {}})
+        feed["files"].append(path)
+        feed["rows"] += facts["rows"]
+        for kind, count in facts["dirty"].items():
+            feed["dirty"][kind] = feed["dirty"].get(kind, 0) + count
+    for feed in feeds.values():
+        feed["clean_rows"] = feed["rows"] - sum(feed["dirty"].values())
+    products = sim.dims.products["product_id"].astype(str)
+    return {
+        "generator": {
+            "seed": options.seed,
+            "scale": options.scale,
+            "dirty_rate": options.dirty_rate,
+            "origin": origin.isoformat(),
+            "end_date": options.end_date.isoformat(),
+        },
+        "feeds": feeds,
+        "planted": {
+            "elasticity": dict(zip(products, sim.demand.elasticity.tolist(), strict=True)),
+            "dynamic_pricing": products[sim.demand.dynamic].tolist(),
+            "affinities": sim.planted_affinities(),
+        },
+        "files": files,
+    }

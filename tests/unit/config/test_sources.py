@@ -90,3 +90,14 @@ def test_conf_dir_from_variable_then_working_directory_then_package(tmp_path: Pa
     assert default_conf_dir({}, tmp_path) == REPO_ROOT / "conf"  # editable install: the repository's conf/
     (tmp_path / "conf" / "base").mkdir(parents=True)
     assert default_conf_dir({}, tmp_path) == tmp_path / "conf"
+
+
+def test_anchor_sections_are_shared_and_then_dropped(tmp_path: Path) -> None:
+    (tmp_path / "base").mkdir()
+    (tmp_path / "base" / "jobs.yaml").write_text(
+        "x-common: &common {transform: bronze.ingest, write: {mode: append}}\n"
+        "jobs:\n  a: {<<: *common, output: bronze/a}\n",
+        encoding="utf-8",
+    )
+    ((name, mapping),) = read_layer(tmp_path / "base", "conf/base")
+    assert mapping == {"jobs": {"a": {"transform": "bronze.ingest", "write": {"mode": "append"}, "output": "bronze/a"}}}
