@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 from deltalake import DeltaTable
@@ -15,11 +16,6 @@ from tests.integration.conftest import Workspace
 
 pytestmark = pytest.mark.integration
 
-FEEDS = {
-    "inventory_store": "bronze/inventory_store",
-    "inventory_item": "bronze/inventory_item",
-    "inventory_change_type": "bronze/inventory_change_type",
-}
 FAKE_SECRET = "landing-token-5b8e21"
 
 
@@ -28,47 +24,56 @@ def job_runs(root: Path) -> list[dict[str, object]]:
     return sorted(rows, key=lambda r: (r["started_at"], r["job"]))
 
 
-def test_daily_pipeline_ingests_every_reference_feed_once(workspace: Workspace) -> None:
-    generated = workspace.run("generate", "--scale", "0.05")
+def bronze_counts(workspace: Workspace, manifest: dict[str, Any]) -> dict[str, int]:
+    return {
+        feed: len(DeltaTable(str(workspace.root / "bronze" / feed)).to_pyarrow_table(columns=["_run_id"]))
+        for feed in manifest["feeds"]
+    }
+
+
+def test_daily_pipeline_ingests_every_feed_once_and_then_only_new_days(workspace: Workspace) -> None:
+    generated = workspace.run("generate", "--scale", "0.02", "--days", "2", "--dirty-rate", "0.05")
     assert generated.returncode == 0, generated.stderr
     manifest = json.loads((workspace.landing / "_manifest.json").read_text())
 
     first = workspace.run("pipeline", "daily")
     assert first.returncode == 0, first.stderr
-    for feed, table in FEEDS.items():
-        bronze = DeltaTable(str(workspace.root / table))
-        rows = bronze.to_pyarrow_table().to_pylist()
-        assert len(rows) == manifest["feeds"][feed]["rows"]
-        assert {r["_corrupt_record"] for r in rows} == {None}
-        assert {
-            Path(r["_source_file"].removeprefix("file:")).relative_to(workspace.landing).as_posix() for r in rows
-        } == set(manifest["feeds"][feed]["files"])
-        assert bronze.metadata().partition_columns == ["_ingest_date"]
-        assert bronze.metadata().configuration["classification"] == "Internal"
-    stores = (
-        DeltaTable(str(workspace.root / "bronze/inventory_store"))
-        .to_pyarrow_table(columns=["store_id", "name"])
-        .to_pylist()
-    )
-    assert sorted((r["store_id"], r["name"]) for r in stores)[:2] == [("0", "online"), ("1", "store_001")]
+    expected = {feed: facts["rows"] for feed, facts in manifest["feeds"].items()}
+    assert bronze_counts(workspace, manifest) == expected
+    pos = DeltaTable(str(workspace.root / "bronze/pos_transactions"))
+    assert pos.metadata().partition_columns == ["_ingest_date"]
+    assert pos.metadata().configuration["classification"] == "Restricted-PCI"
+    corrupt = pos.to_pyarrow_table(columns=["_corrupt_record"]).column(0).drop_null()
+    assert len(corrupt) == manifest["feeds"]["pos_transactions"]["dirty"]["malformed_json"]
+    sources = {
+        Path(s.removeprefix("file:")).relative_to(workspace.landing).as_posix()
+        for s in pos.to_pyarrow_table(columns=["_source_file"]).column(0).to_pylist()
+    }
+    assert sources == set(manifest["feeds"]["pos_transactions"]["files"])
 
     runs = job_runs(workspace.root)
-    assert [(r["job"], r["env"], r["status"], r["rows_read"], r["rows_written"], r["error"]) for r in runs] == [
-        ("bronze_inventory_store", "local", "succeeded", 3, 3, None),
-        ("bronze_inventory_item", "local", "succeeded", 250, 250, None),
-        ("bronze_inventory_change_type", "local", "succeeded", 5, 5, None),
-    ] or sorted(r["job"] for r in runs) == sorted(f"bronze_{f}" for f in FEEDS)
+    assert sorted((r["job"], r["status"], r["rows_read"], r["rows_written"]) for r in runs) == sorted(
+        (f"bronze_{feed}", "succeeded", rows, rows) for feed, rows in expected.items()
+    )
     assert len({r["pipeline_run_id"] for r in runs}) == 1
-    assert all(r["ended_at"] >= r["started_at"] for r in runs)
-    for line in first.stdout.splitlines()[1:4]:
-        assert line.split()[1] == "succeeded"
 
-    versions = {t: DeltaTable(str(workspace.root / t)).version() for t in FEEDS.values()}
-    second = workspace.run("pipeline", "daily")
-    assert second.returncode == 0, second.stderr
-    assert {t: DeltaTable(str(workspace.root / t)).version() for t in FEEDS.values()} == versions
-    reruns = job_runs(workspace.root)[3:]
-    assert [(r["status"], r["rows_read"], r["rows_written"]) for r in reruns] == [("succeeded", 0, 0)] * 3
+    versions = {feed: DeltaTable(str(workspace.root / "bronze" / feed)).version() for feed in expected}
+    again = workspace.run("pipeline", "daily")
+    assert again.returncode == 0, again.stderr
+    assert {feed: DeltaTable(str(workspace.root / "bronze" / feed)).version() for feed in expected} == versions
+    assert {(r["rows_read"], r["rows_written"]) for r in job_runs(workspace.root)[len(expected) :]} == {(0, 0)}
+
+    next_day = workspace.run(
+        "generate", "--scale", "0.02", "--days", "1", "--start-date", "2025-01-03", "--dirty-rate", "0.05"
+    )
+    assert next_day.returncode == 0, next_day.stderr
+    grown = json.loads((workspace.landing / "_manifest.json").read_text())
+    third = workspace.run("pipeline", "daily")
+    assert third.returncode == 0, third.stderr
+    assert bronze_counts(workspace, grown) == {feed: facts["rows"] for feed, facts in grown["feeds"].items()}
+    added = {r["job"]: r["rows_written"] for r in job_runs(workspace.root)[2 * len(expected) :]}
+    assert added["bronze_pos_transactions"] == grown["feeds"]["pos_transactions"]["rows"] - expected["pos_transactions"]
+    assert added["bronze_stores"] == 0
 
 
 def test_a_failing_job_exits_1_names_the_job_and_never_shows_the_secret(workspace: Workspace) -> None:
@@ -113,7 +118,7 @@ def test_usage_errors_exit_2_with_one_line(workspace: Workspace) -> None:
 
 
 def test_spark_submit_runs_the_same_cli_on_the_submitted_session(workspace: Workspace) -> None:
-    workspace.run("generate", "--scale", "0.02")
+    workspace.run("generate", "--scale", "0.02", "--days", "1")
     jars = ",".join(str(j) for j in local_runtime_jars(default_jars_dir()))
     submit = [
         str(Path(sys.executable).parent / "spark-submit"),

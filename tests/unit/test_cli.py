@@ -8,9 +8,11 @@ from pathlib import Path
 import pytest
 
 from retail_lakehouse.cli import main
+from retail_lakehouse.generator.landing import FEED_FOLDERS
 from tests.conftest import REPO_ROOT
 
 CONF = REPO_ROOT / "conf"
+BRONZE_JOBS = [f"bronze_{feed}" for feed in FEED_FOLDERS]
 
 
 def run_cli(*argv: str) -> tuple[int, str, str]:
@@ -24,15 +26,9 @@ def test_jobs_lists_name_layer_kind_inputs_and_outputs() -> None:
     assert (code, err) == (0, "")
     lines = out.splitlines()
     assert lines[0].split() == ["JOB", "LAYER", "KIND", "INPUTS", "OUTPUTS"]
-    assert lines[1].split() == [
-        "bronze_inventory_store",
-        "bronze",
-        "batch",
-        "feed",
-        "inventory_store",
-        "bronze/inventory_store",
-    ]
-    assert "  daily: bronze_inventory_store, bronze_inventory_item, bronze_inventory_change_type" in lines
+    assert lines[1].split() == ["bronze_stores", "bronze", "batch", "feed", "stores", "bronze/stores"]
+    assert lines[14].split()[0] == "bronze_inventory_snapshots"
+    assert lines[17].startswith("  daily: bronze_stores, bronze_categories, ")
     assert "  all: every job" in lines
 
 
@@ -50,8 +46,7 @@ def test_help_lists_the_commands(capsys: pytest.CaptureFixture[str]) -> None:
     [
         (
             ["run", "no_such_job"],
-            "lakehouse: error: unknown job 'no_such_job' (jobs: bronze_inventory_store, "
-            "bronze_inventory_item, bronze_inventory_change_type; see `lakehouse jobs`)",
+            f"lakehouse: error: unknown job 'no_such_job' (jobs: {', '.join(BRONZE_JOBS)}; see `lakehouse jobs`)",
         ),
         (
             ["pipeline", "weekly"],
@@ -108,14 +103,24 @@ def test_bad_usage_is_one_line(capsys: pytest.CaptureFixture[str]) -> None:
     assert err.endswith("(see lakehouse --help)\n") and err.count("\n") == 1
 
 
-def test_generate_writes_the_landing_zone(tmp_path: Path) -> None:
+def test_generate_writes_the_landing_zone_and_reports_it(tmp_path: Path) -> None:
     code, out, err = run_cli(
-        "generate", "--scale", "0.02", "--conf-dir", str(CONF), "--set", f"storage.landing={tmp_path}"
+        "generate",
+        "--scale",
+        "0.02",
+        "--days",
+        "2",
+        "--dirty-rate",
+        "0",
+        "--conf-dir",
+        str(CONF),
+        "--set",
+        f"storage.landing={tmp_path}",
     )
     assert (code, err) == (0, "")
-    assert out.splitlines() == [
-        f"landing zone: {tmp_path}",
-        "  inventory_store: 2 rows in inventory/store/2025-01-01/store.txt",
-        "  inventory_item: 100 rows in inventory/item/2025-01-01/item.txt",
-        "  inventory_change_type: 5 rows in inventory/inventory_change_type/2025-01-01/inventory_change_type.txt",
-    ]
+    lines = out.splitlines()
+    assert lines[0] == f"landing zone: {tmp_path} (2025-01-01 to 2025-01-02)"
+    assert "  stores: 2 records in 1 files" in lines
+    assert "  inventory_change_type: 5 records in 1 files" in lines
+    assert lines[-1] == f"manifest: {tmp_path / '_manifest.json'}"
+    assert len(lines) == 2 + len(FEED_FOLDERS)

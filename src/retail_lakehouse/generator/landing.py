@@ -190,7 +190,7 @@ class Simulation:
         return planted
 
 
-def origin_delivery(sim: Simulation, date: dt.date) -> Delivery:
+def origin_delivery(sim: Simulation, date: dt.date, opening_count: pd.DataFrame) -> Delivery:
     """Master data and the opening stock count, delivered on the first day."""
     d = date.isoformat()
     dims = sim.dims
@@ -225,8 +225,7 @@ def origin_delivery(sim: Simulation, date: dt.date) -> Delivery:
         trailing_newline=False,
     )
     delivery.csv(
-        landing_path("inventory_snapshots", date, f"inventory_snapshots_{d}_opening.csv"),
-        opening_snapshot(sim.ledger, date, sim.employees),
+        landing_path("inventory_snapshots", date, f"inventory_snapshots_{d}_opening.csv"), opening_count
     )
     return delivery
 
@@ -323,10 +322,11 @@ def generate_landing(landing: Path, options: GeneratorOptions) -> dict[str, Any]
     }
     for day, date, sales, prices in sim.days():
         changed_customers = activity.customer_changes(options.seed, day, date, sim.customers) if day else None
+        opening_count = opening_snapshot(sim.ledger, date, sim.employees) if day == 0 else None
         inventory = simulate_day(options.seed, day, date, sim.ledger, sales, sim.product_index, sim.employees)
         if date < options.start_date:
             continue
-        delivery = origin_delivery(sim, date) if day == 0 else Delivery()
+        delivery = Delivery() if opening_count is None else origin_delivery(sim, date, opening_count)
         empty = sim.customers.iloc[0:0]
         delivery.files |= daily_delivery(
             sim,

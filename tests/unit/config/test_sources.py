@@ -100,4 +100,5 @@ def test_anchor_sections_are_shared_and_then_dropped(tmp_path: Path) -> None:
         encoding="utf-8",
     )
     ((name, mapping),) = read_layer(tmp_path / "base", "conf/base")
+    assert name == "conf/base/jobs.yaml"
     assert mapping == {"jobs": {"a": {"transform": "bronze.ingest", "write": {"mode": "append"}, "output": "bronze/a"}}}
