@@ -28,13 +28,15 @@ $(JARS_DIR)/.fetched: jvm/pom.xml jvm/settings.xml
 		-DincludeScope=runtime -DoutputDirectory=$(abspath $(JARS_DIR))
 	@touch $@
 
+DEMO_SCALE ?= 1
+
 demo: setup
-	$(BIN)/lakehouse generate
+	$(BIN)/lakehouse generate --scale $(DEMO_SCALE)
 	$(BIN)/lakehouse pipeline all
 
 lint: setup
-	$(BIN)/ruff check src tests jobs
-	$(BIN)/ruff format --check src tests jobs
+	$(BIN)/ruff check src tests jobs bench
+	$(BIN)/ruff format --check src tests jobs bench
 	$(BIN)/mypy
 
 test: setup lint

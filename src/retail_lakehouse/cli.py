@@ -14,12 +14,15 @@ from typing import NoReturn, TextIO
 
 from retail_lakehouse import __version__
 from retail_lakehouse.config import LoadedConfig, load_config
-from retail_lakehouse.errors import ConfigError, LakehouseError, RuntimeSetupError, UsageError
+from retail_lakehouse.errors import (
+    EXIT_JOB_FAILED,
+    EXIT_USAGE,
+    ConfigError,
+    LakehouseError,
+    RuntimeSetupError,
+    UsageError,
+)
 from retail_lakehouse.runtime.logging import configure_logging
-
-EXIT_OK = 0
-EXIT_JOB_FAILED = 1
-EXIT_USAGE = 2
 
 
 class OneLineParser(argparse.ArgumentParser):

@@ -12,17 +12,14 @@ from pyspark.sql import SparkSession
 
 from retail_lakehouse.config import LoadedConfig
 from retail_lakehouse.config.models import feed_of
-from retail_lakehouse.errors import UsageError
+from retail_lakehouse.errors import EXIT_JOB_FAILED, EXIT_OK, UsageError
 from retail_lakehouse.generator.landing import MANIFEST, LandingConflictError, generate_landing
 from retail_lakehouse.generator.options import GeneratorOptions
 from retail_lakehouse.runner.jobs import JobRunner
 from retail_lakehouse.runner.pipelines import PipelineOutcome, run_in_order, run_pipeline
 from retail_lakehouse.runtime.logging import get_logger
-from retail_lakehouse.runtime.run_history import FAILED, JOB_RUNS_TABLE
+from retail_lakehouse.runtime.run_history import JOB_RUNS_TABLE
 from retail_lakehouse.runtime.spark import get_spark_session, owns_session
-
-EXIT_OK = 0
-EXIT_JOB_FAILED = 1
 
 log = get_logger("cli")
 
@@ -51,7 +48,7 @@ def dispatch(args: argparse.Namespace, loaded: LoadedConfig, stdout: TextIO, std
             raise UsageError(f"--trigger must be a positive number of seconds, got {trigger}")
         with spark_session(loaded) as spark:
             run = JobRunner(spark, loaded).run(args.name, trigger_seconds=trigger)
-        return report(PipelineOutcome(pipeline_run_id="", runs=[run]), loaded, stdout, stderr)
+        return report(PipelineOutcome(pipeline_run_id=run.run_id, runs=[run]), loaded, stdout, stderr)
     raise UsageError(f"unknown command {args.command}")
 
 
@@ -129,9 +126,9 @@ def report(outcome: PipelineOutcome, loaded: LoadedConfig, out: TextIO, err: Tex
         out.write(f"{run.job:<32} {run.status:<10} {read:>10} {written:>10} {run.seconds:>8.1f}  {path}\n")
     for name in outcome.not_run:
         out.write(f"{name:<32} {'not run':<10}\n")
-    out.write(f"run history: {config.storage.ops_root}/{JOB_RUNS_TABLE} (pipeline run {outcome.pipeline_run_id})\n")
+    out.write(f"run history: {config.storage.ops_root}/{JOB_RUNS_TABLE} (run {outcome.pipeline_run_id})\n")
     failed = outcome.failed
     if failed is None:
         return EXIT_OK
     err.write(f"lakehouse: job {failed.job} failed: {failed.error}\n")
-    return EXIT_JOB_FAILED if failed.status == FAILED else EXIT_OK
+    return EXIT_JOB_FAILED

@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+# Exit codes of the `lakehouse` command.
+EXIT_OK = 0
+EXIT_JOB_FAILED = 1  # a job failed: its name and error on stderr
+EXIT_USAGE = 2  # a usage or configuration error: one line on stderr
+
 
 class LakehouseError(Exception):
     """Base class of every error the CLI turns into a one-line message."""
@@ -24,12 +29,3 @@ class UsageError(LakehouseError):
 
 class RuntimeSetupError(LakehouseError):
     """The local runtime is not set up (for example the Delta Lake jars are missing)."""
-
-
-class JobFailedError(LakehouseError):
-    """A job failed while running; the message names the job and the cause."""
-
-    def __init__(self, job: str, cause: str) -> None:
-        self.job = job
-        self.cause = cause
-        super().__init__(f"job {job} failed: {cause}")

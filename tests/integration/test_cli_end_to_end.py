@@ -4,7 +4,12 @@
 from __future__ import annotations
 
 import json
+import shutil
+import signal
+import subprocess
 import sys
+import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -12,7 +17,7 @@ import pytest
 from deltalake import DeltaTable
 
 from retail_lakehouse.runtime.jars import default_jars_dir, local_runtime_jars
-from tests.integration.conftest import Workspace
+from tests.integration.conftest import LAKEHOUSE, Workspace
 
 pytestmark = pytest.mark.integration
 
@@ -138,3 +143,92 @@ def test_spark_submit_runs_the_same_cli_on_the_submitted_session(workspace: Work
     assert result.returncode == 0, result.stderr[-3000:]
     (run,) = job_runs(workspace.root)
     assert (run["job"], run["status"], run["rows_written"]) == ("bronze_inventory_change_type", "succeeded", 5)
+
+
+def test_the_documented_feed_onboarding_works_with_configuration_only(workspace: Workspace) -> None:
+    doc = (Path(__file__).resolve().parents[2] / "docs" / "landing-zone.md").read_text()
+    example = doc.split("<!-- onboarding-example:start -->")[1].split("<!-- onboarding-example:end -->")[0]
+    conf = workspace.cwd / "conf"
+    shutil.copytree(Path(__file__).resolve().parents[2] / "conf", conf)
+    (conf / "local" / "store_footfall.yaml").write_text(example.strip().strip("`").removeprefix("yaml\n"))
+    delivery = workspace.landing / "store_footfall" / "2025-01-01"
+    delivery.mkdir(parents=True)
+    (delivery / "footfall.csv").write_text("store_id;hour;visitors\n1;2025-01-01 09:00;42\n2;2025-01-01 09:00;17\n")
+
+    env = {"LAKEHOUSE_CONF_DIR": str(conf)}
+    listed = [line.split() for line in workspace.run("jobs", extra_env=env).stdout.splitlines()]
+    assert ["bronze_store_footfall", "bronze", "batch", "feed", "store_footfall", "bronze/store_footfall"] in listed
+    result = workspace.run("run", "bronze_store_footfall", extra_env=env)
+    assert result.returncode == 0, result.stderr
+    rows = (
+        DeltaTable(str(workspace.root / "bronze/store_footfall"))
+        .to_pyarrow_table(columns=["store_id", "hour", "visitors"])
+        .to_pylist()
+    )
+    assert sorted(rows, key=lambda r: r["store_id"]) == [
+        {"store_id": "1", "hour": "2025-01-01 09:00", "visitors": "42"},
+        {"store_id": "2", "hour": "2025-01-01 09:00", "visitors": "17"},
+    ]
+
+
+STREAM_JOB = """
+jobs:
+  bronze_stores_stream:
+    description: Stores as a continuous stream.
+    kind: stream
+    transform: bronze.ingest
+    inputs: {source: "feed:stores"}
+    output: bronze/stores
+    write: {mode: append}
+"""
+
+
+def test_a_streaming_job_runs_continuously_until_interrupted(workspace: Workspace) -> None:
+    conf = workspace.cwd / "conf"
+    shutil.copytree(Path(__file__).resolve().parents[2] / "conf", conf)
+    (conf / "local" / "stream.yaml").write_text(STREAM_JOB)
+    env = {**workspace.env, "LAKEHOUSE_CONF_DIR": str(conf)}
+    first = workspace.landing / "stores" / "2025-01-01"
+    first.mkdir(parents=True)
+    (first / "stores.csv").write_text("store_id,name\n1,Store 001\n")
+    process = subprocess.Popen(
+        [str(LAKEHOUSE), "stream", "bronze_stores_stream", "--trigger", "1"],
+        cwd=workspace.cwd,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    table = workspace.root / "bronze" / "stores"
+    try:
+        wait_for(lambda: table_rows(table) == 1)
+        later = workspace.landing / "stores" / "2025-01-02"
+        later.mkdir()
+        (later / "stores.csv").write_text("store_id,name\n2,Store 002\n3,Store 003\n")
+        wait_for(lambda: table_rows(table) == 3)
+    finally:
+        process.send_signal(signal.SIGINT)
+        out, err = process.communicate(timeout=120)
+    assert process.returncode == 0, err[-2000:]
+    (run,) = job_runs(workspace.root)
+    assert (run["job"], run["status"], run["rows_read"], run["rows_written"]) == (
+        "bronze_stores_stream",
+        "succeeded",
+        3,
+        3,
+    )
+    assert "bronze_stores_stream" in out
+
+
+def table_rows(path: Path) -> int:
+    try:
+        return len(DeltaTable(str(path)).to_pyarrow_table(columns=["store_id"]))
+    except Exception:  # the table does not exist yet
+        return -1
+
+
+def wait_for(condition: Callable[[], bool], seconds: float = 120) -> None:
+    deadline = time.monotonic() + seconds
+    while not condition():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(1)

@@ -224,9 +224,7 @@ def origin_delivery(sim: Simulation, date: dt.date, opening_count: pd.DataFrame)
         INVENTORY_CHANGE_TYPES,
         trailing_newline=False,
     )
-    delivery.csv(
-        landing_path("inventory_snapshots", date, f"inventory_snapshots_{d}_opening.csv"), opening_count
-    )
+    delivery.csv(landing_path("inventory_snapshots", date, f"inventory_snapshots_{d}_opening.csv"), opening_count)
     return delivery
 
 

@@ -116,6 +116,7 @@ def append_stream(
     checkpoint: str,
     table: TableSettings,
     query_name: str,
+    version_before: int | None,
     trigger_seconds: float | None = None,
 ) -> StreamOutcome:
     """Appends what the stream has not yet seen: everything available now, then stops (no trigger), or
@@ -123,6 +124,7 @@ def append_stream(
 
     The checkpoint records which files were taken and the Delta sink commits each micro-batch once
     (by query id and batch id), so a run killed half-way and started again neither loses nor repeats rows.
+    `version_before` is the table's version before the run: commits after it are this run's.
     """
     writer = (
         df.writeStream.format("delta")
@@ -135,7 +137,6 @@ def append_stream(
         writer = writer.trigger(availableNow=True)
     else:
         writer = writer.trigger(processingTime=f"{trigger_seconds} seconds")
-    version_before = current_version(spark, path)
     query = writer.start(path)
     rows_per_batch: dict[int, int] = {}
     try:
@@ -145,7 +146,8 @@ def append_stream(
     except KeyboardInterrupt:
         query.stop()
     _collect_progress(query.recentProgress, rows_per_batch)
-    committed = _stream_commits_since(spark, path, version_before, query.id)
+    # No micro-batch ran (nothing new): nothing can have been committed, so skip reading the history.
+    committed = _stream_commits_since(spark, path, version_before, query.id) if rows_per_batch else {}
     # A batch re-run after a crash whose commit had already landed is skipped by the sink; its rows
     # were counted by the run that committed them.
     return StreamOutcome(

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
-from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql import DataFrame, DataFrameReader, SparkSession
 from pyspark.sql import functions as F
+from pyspark.sql.streaming.readwriter import DataStreamReader
+from pyspark.sql.types import DataType, StructType
 
 from retail_lakehouse.config.models import FeedSettings
 
 SOURCE_FILE = "_source_file"
 CORRUPT_RECORD = "_corrupt_record"
+RESCUED_DATA = "_rescued_data"
 
 # Formats whose PERMISSIVE parser can keep a line it cannot parse, raw, in a column of its own.
 _KEEPS_CORRUPT_RECORDS = {"csv", "json"}
@@ -24,11 +27,35 @@ def read_feed(spark: SparkSession, feed: FeedSettings, path: str, *, incremental
     """A file feed's rows with the file each came from; `incremental` reads it as a file stream."""
     # Feeds arrive in one folder per arrival date; read them all unless the feed says otherwise.
     options = {"recursiveFileLookup": "true", **feed.options}
+    reader = spark.readStream if incremental else spark.read
+    if feed.format == "json" and options.get("multiLine", "false").lower() != "true":
+        return _read_json_lines(reader, feed, path, options)
+    if feed.format == "csv":
+        # Match columns by header name, not position: a file whose header differs from the schema fails
+        # with the file named instead of shifting values into the wrong columns.
+        options.setdefault("enforceSchema", "false")
     if feed.format in _KEEPS_CORRUPT_RECORDS:
         options |= {"mode": "PERMISSIVE", "columnNameOfCorruptRecord": CORRUPT_RECORD}
-    reader = spark.readStream if incremental else spark.read
     df = reader.format(feed.format).schema(feed_schema_ddl(feed)).options(**options).load(path)
     return df.withColumn(SOURCE_FILE, F.col("_metadata.file_path"))
+
+
+def _read_json_lines(
+    reader: DataStreamReader | DataFrameReader, feed: FeedSettings, path: str, options: dict[str, str]
+) -> DataFrame:
+    """JSON Lines parsed against the schema; a document with fields the schema does not declare is kept
+    whole in `_rescued_data`, so a new source field is never silently dropped."""
+    lines = reader.format("text").options(**options).load(path)
+    schema = DataType.fromDDL(feed_schema_ddl(feed))
+    assert isinstance(schema, StructType)
+    parsed = F.from_json("value", schema, {"mode": "PERMISSIVE", "columnNameOfCorruptRecord": CORRUPT_RECORD})
+    declared = F.array(*[F.lit(name) for name in schema.fieldNames() if name != CORRUPT_RECORD])
+    undeclared = F.array_except(F.json_object_keys("value"), declared)
+    return lines.select(
+        parsed.alias("document"),
+        F.when(F.size(undeclared) > 0, F.col("value")).alias(RESCUED_DATA),
+        F.col("_metadata.file_path").alias(SOURCE_FILE),
+    ).select("document.*", RESCUED_DATA, SOURCE_FILE)
 
 
 def read_table(spark: SparkSession, path: str) -> DataFrame:

@@ -115,7 +115,10 @@ class JobRunner:
         result = self.loaded.transforms[job.transform].apply(self._read_inputs(job, streaming=True), context)
         path = config.storage.table_path(job.output)
         table = config.tables[job.output]
-        delta_tables.ensure_table(self.spark, path, result.schema, table)
+        version_before = delta_tables.current_version(self.spark, path)
+        if version_before is None:
+            delta_tables.ensure_table(self.spark, path, result.schema, table)
+            version_before = delta_tables.current_version(self.spark, path)
         outcome = delta_tables.append_stream(
             self.spark,
             result,
@@ -123,6 +126,7 @@ class JobRunner:
             checkpoint=f"{config.storage.checkpoint_root}/{job_name}",
             table=table,
             query_name=job_name,
+            version_before=version_before,
             trigger_seconds=trigger_seconds,
         )
         if outcome.batches_already_committed:

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import pytest
 from chispa import assert_df_equality
 from pyspark.sql import SparkSession
 
@@ -26,3 +27,25 @@ def test_csv_feed_keeps_malformed_lines_raw_and_names_the_file(spark: SparkSessi
         "store_id STRING, name STRING, _corrupt_record STRING, _source_file STRING",
     )
     assert_df_equality(df, expected, ignore_row_order=True, ignore_nullable=True)
+
+
+ORDERS = FeedSettings.model_validate({"path": "orders", "format": "json", "schema": "order_id STRING, total STRING"})
+
+
+def test_json_lines_keep_undeclared_fields_and_malformed_lines(spark: SparkSession) -> None:
+    df = read_feed(spark, ORDERS, str(FIXTURES / "landing" / "orders"), incremental=False).drop("_source_file")
+    expected = spark.createDataFrame(
+        [
+            ("o1", "12.5", None, None),
+            ("o2", "3", None, '{"order_id":"o2","total":3,"coupon":"SPRING"}'),
+            (None, None, '{"order_id":"o3",', None),
+        ],
+        "order_id STRING, total STRING, _corrupt_record STRING, _rescued_data STRING",
+    )
+    assert_df_equality(df, expected, ignore_row_order=True, ignore_nullable=True)
+
+
+def test_csv_whose_header_differs_from_the_schema_fails_naming_the_file(spark: SparkSession) -> None:
+    df = read_feed(spark, STORES, str(FIXTURES / "landing" / "stores_renamed"), incremental=False)
+    with pytest.raises(Exception, match=r"(?s)CSV header does not conform to the schema.*store_name.*stores\\.csv"):
+        df.collect()
