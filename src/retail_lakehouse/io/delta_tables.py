@@ -146,8 +146,8 @@ def append_stream(
     except KeyboardInterrupt:
         query.stop()
     _collect_progress(query.recentProgress, rows_per_batch)
-    # No micro-batch ran (nothing new): nothing can have been committed, so skip reading the history.
-    committed = _stream_commits_since(spark, path, version_before, query.id) if rows_per_batch else {}
+    # No micro-batch read a row (nothing new): nothing was committed, so skip reading the history.
+    committed = _stream_commits_since(spark, path, version_before, query.id) if any(rows_per_batch.values()) else {}
     # A batch re-run after a crash whose commit had already landed is skipped by the sink; its rows
     # were counted by the run that committed them.
     return StreamOutcome(

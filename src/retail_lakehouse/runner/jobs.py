@@ -51,27 +51,26 @@ class JobRunner:
         started_at = self.clock()
         with log_context(run_id=run_id, job=job_name, pipeline_run_id=pipeline_run_id):
             log.info("job started")
+            counts: RowCounts | None = None
+            error: str | None = None
             try:
                 counts = self._execute(job_name, run_id, started_at, trigger_seconds)
             except Exception as exc:  # any failure is recorded, then reported by the caller
                 error = self.loaded.redactor.redact(describe_error(exc))
                 log.error("job failed: %s", error)
-                run = JobRun(
-                    run_id, pipeline_run_id, job_name, config.env, FAILED, started_at, self.clock(), None, None, error
-                )
-            else:
-                run = JobRun(
-                    run_id,
-                    pipeline_run_id,
-                    job_name,
-                    config.env,
-                    SUCCEEDED,
-                    started_at,
-                    self.clock(),
-                    counts.read,
-                    counts.written,
-                    None,
-                )
+            run = JobRun(
+                run_id=run_id,
+                pipeline_run_id=pipeline_run_id,
+                job=job_name,
+                env=config.env,
+                status=FAILED if error else SUCCEEDED,
+                started_at=started_at,
+                ended_at=self.clock(),
+                rows_read=counts.read if counts else None,
+                rows_written=counts.written if counts else None,
+                error=error,
+            )
+            if counts:
                 log.info(
                     "job succeeded: read %d rows, wrote %d rows in %.1f s", counts.read, counts.written, run.seconds
                 )
