@@ -190,7 +190,8 @@ def test_a_streaming_job_runs_continuously_until_interrupted(workspace: Workspac
     env = {**workspace.env, "LAKEHOUSE_CONF_DIR": str(conf)}
     first = workspace.landing / "stores" / "2025-01-01"
     first.mkdir(parents=True)
-    (first / "stores.csv").write_text("store_id,name\n1,Store 001\n")
+    header = "store_id,name,region,format,square_feet,city,opened_date\n"
+    (first / "stores.csv").write_text(header + "1,Store 001,North,Outlet,7004,Hamburg,2020-03-22\n")
     process = subprocess.Popen(
         [str(LAKEHOUSE), "stream", "bronze_stores_stream", "--trigger", "1"],
         cwd=workspace.cwd,
@@ -201,11 +202,11 @@ def test_a_streaming_job_runs_continuously_until_interrupted(workspace: Workspac
     )
     table = workspace.root / "bronze" / "stores"
     try:
-        wait_for(lambda: table_rows(table) == 1)
+        wait_for(lambda: table_rows(table) == 1, process)
         later = workspace.landing / "stores" / "2025-01-02"
         later.mkdir()
-        (later / "stores.csv").write_text("store_id,name\n2,Store 002\n3,Store 003\n")
-        wait_for(lambda: table_rows(table) == 3)
+        (later / "stores.csv").write_text(header + "2,Store 002,,,,,\n3,Store 003,,,,,\n")
+        wait_for(lambda: table_rows(table) == 3, process)
     finally:
         process.send_signal(signal.SIGINT)
         out, err = process.communicate(timeout=120)
@@ -227,8 +228,9 @@ def table_rows(path: Path) -> int:
         return -1
 
 
-def wait_for(condition: Callable[[], bool], seconds: float = 120) -> None:
+def wait_for(condition: Callable[[], bool], process: subprocess.Popen[str], seconds: float = 120) -> None:
     deadline = time.monotonic() + seconds
     while not condition():
+        assert process.poll() is None, f"the stream stopped: {process.communicate()[1][-2000:]}"
         assert time.monotonic() < deadline, "timed out"
         time.sleep(1)

@@ -3,8 +3,11 @@ and an available-now stream append; plus the row counts Delta records for each c
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
-from collections.abc import Sequence
+import signal
+import threading
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from functools import reduce
 from typing import Any
@@ -139,12 +142,12 @@ def append_stream(
         writer = writer.trigger(processingTime=f"{trigger_seconds} seconds")
     query = writer.start(path)
     rows_per_batch: dict[int, int] = {}
-    try:
+    with stop_requests() as stop_requested:
         # Poll, because recentProgress only keeps the latest updates of a long-running query.
         while not query.awaitTermination(PROGRESS_POLL_SECONDS):
             _collect_progress(query.recentProgress, rows_per_batch)
-    except KeyboardInterrupt:
-        query.stop()
+            if stop_requested.is_set():
+                query.stop()
     _collect_progress(query.recentProgress, rows_per_batch)
     # No micro-batch read a row (nothing new): nothing was committed, so skip reading the history.
     committed = _stream_commits_since(spark, path, version_before, query.id) if any(rows_per_batch.values()) else {}
@@ -156,6 +159,26 @@ def append_stream(
         batches_committed=len(committed),
         batches_already_committed=sum(1 for b, rows in rows_per_batch.items() if b not in committed and rows),
     )
+
+
+@contextlib.contextmanager
+def stop_requests() -> Iterator[threading.Event]:
+    """An event set by Ctrl-C or SIGTERM while the block runs, so a continuous query stops between polls.
+
+    pyspark's own SIGINT handler raises inside whatever JVM call is under way, which can leave the
+    query or the gateway connection hanging; setting a flag and stopping the query from here cannot.
+    """
+    requested = threading.Event()
+    if threading.current_thread() is not threading.main_thread():
+        yield requested
+        return
+    signals = (signal.SIGINT, signal.SIGTERM)
+    previous = {sig: signal.signal(sig, lambda *_: requested.set()) for sig in signals}
+    try:
+        yield requested
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
 
 
 def _collect_progress(progress: Sequence[StreamingQueryProgress], rows_per_batch: dict[int, int]) -> None:
