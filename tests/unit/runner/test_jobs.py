@@ -126,6 +126,21 @@ def test_a_transform_that_loses_rows_fails_reconciliation(spark: SparkSession, t
     )
 
 
+def test_describe_error_of_a_py4j_error_gives_the_java_error_and_its_root_cause() -> None:
+    text = (
+        "An error occurred while calling o1312.collectToPython.\n"
+        ": org.apache.spark.SparkException: [FAILED_READ_FILE.NO_HINT] Encountered error while reading file "
+        "file:///x/stores.csv.  SQLSTATE: KD001\n\tat org.apache.spark.Foo(Foo.scala:1)\n\tat Bar(B.java:2)\n"
+        "Caused by: org.apache.spark.SparkIllegalArgumentException: CSV header does not conform to the schema.\n"
+        " Header: store_id, store_name\n Schema: store_id, name\n\tat org.apache.spark.Baz(Baz.scala:3)\n\t... 1 more\n"
+    )
+    assert describe_error(RuntimeError(text)) == (
+        "RuntimeError: org.apache.spark.SparkException: [FAILED_READ_FILE.NO_HINT] Encountered error while reading "
+        "file file:///x/stores.csv. SQLSTATE: KD001 (caused by org.apache.spark.SparkIllegalArgumentException: CSV "
+        "header does not conform to the schema. Header: store_id, store_name Schema: store_id, name)"
+    )
+
+
 def test_describe_error_keeps_the_message_not_the_jvm_stack() -> None:
     error = RuntimeError("[PATH_NOT_FOUND] Path does not exist: file:/x.\n\tat org.apache.spark.Foo(Foo.scala:1)")
     assert describe_error(error) == "RuntimeError: [PATH_NOT_FOUND] Path does not exist: file:/x."
