@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 
 from pyspark.sql import DataFrame, SparkSession
@@ -16,7 +16,7 @@ from retail_lakehouse.io import delta_tables, jdbc
 from retail_lakehouse.io.readers import read_feed, read_table
 from retail_lakehouse.registry import TransformContext
 from retail_lakehouse.runtime.logging import get_logger, log_context
-from retail_lakehouse.runtime.run_history import FAILED, SUCCEEDED, JobRun, record_job_run
+from retail_lakehouse.runtime.run_history import FAILED, SUCCEEDED, JobRun, RunHistory
 from retail_lakehouse.runtime.watermarks import Extraction, WatermarkStore
 
 log = get_logger("runner")
@@ -37,13 +37,17 @@ class RowCounts:
     written: int
 
 
-@dataclass(frozen=True)
+@dataclass
 class JobRunner:
     """Everything a job run needs, passed in explicitly."""
 
     spark: SparkSession
     loaded: LoadedConfig
     clock: Callable[[], datetime] = utc_now
+    history: RunHistory = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.history = RunHistory(self.spark, self.loaded.config.storage.ops_root)
 
     def run(self, job_name: str, *, pipeline_run_id: str | None = None, trigger_seconds: float | None = None) -> JobRun:
         """Runs the job once and records it; a streaming job runs available-now unless given a trigger."""
@@ -75,7 +79,7 @@ class JobRunner:
                 log.info(
                     "job succeeded: read %d rows, wrote %d rows in %.1f s", counts.read, counts.written, run.seconds
                 )
-            record_job_run(self.spark, config.storage.ops_root, run)
+            self.history.record(run)
         return run
 
     def _execute(self, job_name: str, run_id: str, started_at: datetime, trigger_seconds: float | None) -> RowCounts:

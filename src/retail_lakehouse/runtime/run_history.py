@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from datetime import datetime
 
+from delta.tables import DeltaTable
 from pyspark.sql import SparkSession
 from pyspark.sql.types import LongType, StringType, StructField, StructType, TimestampType
 
@@ -47,9 +48,28 @@ class JobRun:
         return (self.ended_at - self.started_at).total_seconds()
 
 
-def record_job_run(spark: SparkSession, ops_root: str, run: JobRun) -> None:
-    """Appends the run to `<ops_root>/job_runs` (Delta appends from concurrent runs do not conflict)."""
-    row = asdict(run)
-    spark.createDataFrame([row], JOB_RUNS_SCHEMA).write.format("delta").mode("append").save(
-        f"{ops_root}/{JOB_RUNS_TABLE}"
-    )
+# A small table written one row at a time: column statistics (for data skipping it never needs) and a
+# log checkpoint every 10 commits would cost more than the row itself, on every job run.
+OPS_TABLE_PROPERTIES = {"delta.dataSkippingNumIndexedCols": "0", "delta.checkpointInterval": "100"}
+
+
+def ensure_ops_table(spark: SparkSession, path: str, schema: StructType) -> None:
+    builder = DeltaTable.createIfNotExists(spark).location(path).addColumns(schema)
+    for key, value in OPS_TABLE_PROPERTIES.items():
+        builder = builder.property(key, value)
+    builder.execute()
+
+
+class RunHistory:
+    """Appends job runs to `<ops_root>/job_runs` (Delta appends from concurrent runs do not conflict)."""
+
+    def __init__(self, spark: SparkSession, ops_root: str) -> None:
+        self.spark = spark
+        self.path = f"{ops_root}/{JOB_RUNS_TABLE}"
+        self._table_ready = False
+
+    def record(self, run: JobRun) -> None:
+        if not self._table_ready:
+            ensure_ops_table(self.spark, self.path, JOB_RUNS_SCHEMA)
+            self._table_ready = True
+        self.spark.createDataFrame([asdict(run)], JOB_RUNS_SCHEMA).write.format("delta").mode("append").save(self.path)

@@ -18,6 +18,8 @@ from pyspark.sql import SparkSession
 from pyspark.sql import functions as F
 from pyspark.sql.types import LongType, StringType, StructField, StructType, TimestampType
 
+from retail_lakehouse.runtime.run_history import ensure_ops_table
+
 WATERMARKS_TABLE = "jdbc_watermarks"
 STARTED = "started"
 COMMITTED = "committed"
@@ -108,4 +110,5 @@ class WatermarkStore:
             "run_id": run_id,
             "recorded_at": dt.datetime.now(dt.UTC),
         }
+        ensure_ops_table(self.spark, self.path, WATERMARKS_SCHEMA)
         self.spark.createDataFrame([row], WATERMARKS_SCHEMA).write.format("delta").mode("append").save(self.path)
