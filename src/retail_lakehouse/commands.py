@@ -17,12 +17,8 @@ from retail_lakehouse.generator.landing import MANIFEST, LandingConflictError, g
 from retail_lakehouse.generator.options import GeneratorOptions
 from retail_lakehouse.runner.jobs import JobRunner
 from retail_lakehouse.runner.pipelines import PipelineOutcome, run_in_order, run_pipeline
-from retail_lakehouse.runtime.logging import get_logger
 from retail_lakehouse.runtime.run_history import JOB_RUNS_TABLE
 from retail_lakehouse.runtime.spark import get_spark_session, owns_session
-
-log = get_logger("cli")
-
 
 def dispatch(args: argparse.Namespace, loaded: LoadedConfig, stdout: TextIO, stderr: TextIO) -> int:
     config = loaded.config
