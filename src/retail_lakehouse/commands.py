@@ -20,6 +20,7 @@ from retail_lakehouse.runner.pipelines import PipelineOutcome, run_in_order, run
 from retail_lakehouse.runtime.run_history import JOB_RUNS_TABLE
 from retail_lakehouse.runtime.spark import get_spark_session, owns_session
 
+
 def dispatch(args: argparse.Namespace, loaded: LoadedConfig, stdout: TextIO, stderr: TextIO) -> int:
     config = loaded.config
     if args.command == "jobs":
