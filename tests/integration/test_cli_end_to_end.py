@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import signal
 import subprocess
@@ -199,6 +200,7 @@ def test_a_streaming_job_runs_continuously_until_interrupted(workspace: Workspac
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
+        start_new_session=True,  # its own process group, so a hung run and its JVM can be killed together
     )
     table = workspace.root / "bronze" / "stores"
     try:
@@ -209,7 +211,11 @@ def test_a_streaming_job_runs_continuously_until_interrupted(workspace: Workspac
         wait_for(lambda: table_rows(table) == 3, process)
     finally:
         process.send_signal(signal.SIGINT)
-        out, err = process.communicate(timeout=120)
+        try:
+            out, err = process.communicate(timeout=120)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            raise
     assert process.returncode == 0, err[-2000:]
     (run,) = job_runs(workspace.root)
     assert (run["job"], run["status"], run["rows_read"], run["rows_written"]) == (
