@@ -75,6 +75,7 @@ class WatermarkStore:
     def __init__(self, spark: SparkSession, ops_root: str) -> None:
         self.spark = spark
         self.path = f"{ops_root}/{WATERMARKS_TABLE}"
+        self._table_ready = False
 
     def latest(self, feed: str) -> Extraction | None:
         """The feed's latest extraction and whether it was committed."""
@@ -110,5 +111,7 @@ class WatermarkStore:
             "run_id": run_id,
             "recorded_at": dt.datetime.now(dt.UTC),
         }
-        ensure_ops_table(self.spark, self.path, WATERMARKS_SCHEMA)
+        if not self._table_ready:
+            ensure_ops_table(self.spark, self.path, WATERMARKS_SCHEMA)
+            self._table_ready = True
         self.spark.createDataFrame([row], WATERMARKS_SCHEMA).write.format("delta").mode("append").save(self.path)
