@@ -29,10 +29,12 @@ $(JARS_DIR)/.fetched: jvm/pom.xml jvm/settings.xml
 	@touch $@
 
 DEMO_SCALE ?= 1
+# The demo's own key for card tokens (silver); a deployment keeps its key in the secret backend.
+DEMO_SECRETS := LAKEHOUSE_SECRET_CARD_TOKEN_KEY=$${LAKEHOUSE_SECRET_CARD_TOKEN_KEY:-demo-only-card-token-key}
 
 demo: setup
-	$(BIN)/lakehouse generate --scale $(DEMO_SCALE)
-	$(BIN)/lakehouse pipeline all
+	$(DEMO_SECRETS) $(BIN)/lakehouse generate --scale $(DEMO_SCALE)
+	$(DEMO_SECRETS) $(BIN)/lakehouse pipeline all
 
 lint: setup
 	$(BIN)/ruff check src tests jobs bench

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -10,6 +11,10 @@ from pyspark.sql import SparkSession
 
 from retail_lakehouse.config.models import SparkSettings
 from retail_lakehouse.runtime.spark import get_spark_session
+
+# The repository's configuration refers to this secret (silver's card token key); tests that load it,
+# in this process or in CLI subprocesses, find it in the environment backend.
+os.environ.setdefault("LAKEHOUSE_SECRET_CARD_TOKEN_KEY", "test-card-token-key-31c7")
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = Path(__file__).resolve().parent / "fixtures"

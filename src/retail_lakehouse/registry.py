@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TypeVar
 
 from pydantic import BaseModel, ConfigDict
 from pyspark.sql import DataFrame
@@ -43,12 +44,36 @@ class TransformSpec:
     # Every input row becomes exactly one output row, so rows read must equal rows written; the runner
     # fails the run when they differ (nothing may be lost silently).
     preserves_rows: bool = False
+    # Output columns starting with this prefix help the rules, deduplication and quarantine (the raw
+    # record, its file, ingestion time) and are dropped before the table is written.
+    helper_prefix: str | None = None
 
 
 TransformRegistry = Mapping[str, TransformSpec]
+P = TypeVar("P", bound=BaseModel)
+
+
+def of_source(function: Callable[[DataFrame], DataFrame]) -> TransformFunction:
+    """A transform of the single input `source` that takes no parameters."""
+
+    def apply(inputs: Mapping[str, DataFrame], context: TransformContext) -> DataFrame:
+        return function(inputs["source"])
+
+    return apply
+
+
+def of_source_with(function: Callable[[DataFrame, P], DataFrame], params_model: type[P]) -> TransformFunction:
+    """A transform of the single input `source` and its typed parameters."""
+
+    def apply(inputs: Mapping[str, DataFrame], context: TransformContext) -> DataFrame:
+        assert isinstance(context.params, params_model)
+        return function(inputs["source"], context.params)
+
+    return apply
 
 
 def builtin_transforms() -> dict[str, TransformSpec]:
     from retail_lakehouse.bronze.ingestion import BRONZE_INGESTION
+    from retail_lakehouse.silver.catalogue import SILVER_TRANSFORMS
 
-    return {spec.name: spec for spec in (BRONZE_INGESTION,)}
+    return {spec.name: spec for spec in (BRONZE_INGESTION, *SILVER_TRANSFORMS)}

@@ -16,6 +16,10 @@ from tests.conftest import REPO_ROOT
 LAKEHOUSE = Path(sys.executable).parent / "lakehouse"
 
 
+# The key silver's card tokens are made with in tests (a deployment's comes from its secret backend).
+CARD_TOKEN_KEY = "test-card-token-key-31c7"
+
+
 @dataclass(frozen=True)
 class Workspace:
     root: Path
@@ -46,6 +50,7 @@ def workspace(tmp_path: Path) -> Workspace:
         LAKEHOUSE_CONF_DIR=str(REPO_ROOT / "conf"),
         LAKEHOUSE_ROOT=str(tmp_path / "lakehouse"),
         LAKEHOUSE_LANDING=str(tmp_path / "landing"),
+        LAKEHOUSE_SECRET_CARD_TOKEN_KEY=CARD_TOKEN_KEY,
     )
     cwd = tmp_path / "cwd"
     cwd.mkdir()

@@ -42,7 +42,7 @@ def test_daily_pipeline_ingests_every_feed_once_and_then_only_new_days(workspace
     assert generated.returncode == 0, generated.stderr
     manifest = json.loads((workspace.landing / "_manifest.json").read_text())
 
-    first = workspace.run("pipeline", "daily")
+    first = workspace.run("pipeline", "bronze")
     assert first.returncode == 0, first.stderr
     expected = {feed: facts["rows"] for feed, facts in manifest["feeds"].items()}
     assert bronze_counts(workspace, manifest) == expected
@@ -64,7 +64,7 @@ def test_daily_pipeline_ingests_every_feed_once_and_then_only_new_days(workspace
     assert len({r["pipeline_run_id"] for r in runs}) == 1
 
     versions = {feed: DeltaTable(str(workspace.root / "bronze" / feed)).version() for feed in expected}
-    again = workspace.run("pipeline", "daily")
+    again = workspace.run("pipeline", "bronze")
     assert again.returncode == 0, again.stderr
     assert {feed: DeltaTable(str(workspace.root / "bronze" / feed)).version() for feed in expected} == versions
     assert {(r["rows_read"], r["rows_written"]) for r in job_runs(workspace.root)[len(expected) :]} == {(0, 0)}
@@ -74,7 +74,7 @@ def test_daily_pipeline_ingests_every_feed_once_and_then_only_new_days(workspace
     )
     assert next_day.returncode == 0, next_day.stderr
     grown = json.loads((workspace.landing / "_manifest.json").read_text())
-    third = workspace.run("pipeline", "daily")
+    third = workspace.run("pipeline", "bronze")
     assert third.returncode == 0, third.stderr
     assert bronze_counts(workspace, grown) == {feed: facts["rows"] for feed, facts in grown["feeds"].items()}
     added = {r["job"]: r["rows_written"] for r in job_runs(workspace.root)[2 * len(expected) :]}

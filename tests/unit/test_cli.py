@@ -28,7 +28,18 @@ def test_jobs_lists_name_layer_kind_inputs_and_outputs() -> None:
     assert lines[0].split() == ["JOB", "LAYER", "KIND", "INPUTS", "OUTPUTS"]
     assert lines[1].split() == ["bronze_stores", "bronze", "batch", "feed", "stores", "bronze/stores"]
     assert lines[14].split()[0] == "bronze_inventory_snapshots"
-    assert lines[17].startswith("  daily: bronze_stores, bronze_categories, ")
+    assert lines[20].split() == [
+        "silver_transactions",
+        "silver",
+        "batch",
+        "bronze/pos_transactions,",
+        "silver/products,",
+        "silver/stores",
+        "silver/transactions",
+    ]
+    assert lines[29].startswith("  bronze: bronze_stores, bronze_categories, ")
+    assert lines[30].startswith("  daily: bronze_stores, bronze_categories, ")
+    assert lines[30].endswith(", silver_inventory_latest_snapshots")
     assert "  all: every job" in lines
 
 
@@ -50,7 +61,7 @@ def test_help_lists_the_commands(capsys: pytest.CaptureFixture[str]) -> None:
         ),
         (
             ["pipeline", "weekly"],
-            "lakehouse: error: unknown pipeline 'weekly' (pipelines: daily, all; see `lakehouse jobs`)",
+            "lakehouse: error: unknown pipeline 'weekly' (pipelines: bronze, daily, all; see `lakehouse jobs`)",
         ),
         (
             ["stream", "inventory"],

@@ -20,6 +20,7 @@ from retail_lakehouse.config.secrets import (
 )
 from retail_lakehouse.config.sources import LayeredTree, default_conf_dir, load_layers
 from retail_lakehouse.errors import ConfigError
+from retail_lakehouse.quality.expectations import SUPPORTED_EXPECTATIONS
 from retail_lakehouse.registry import TransformRegistry, builtin_transforms
 
 DEFAULT_ENV = "local"
@@ -108,7 +109,10 @@ def _check_references(config: LakehouseConfig, transforms: TransformRegistry, tr
                 job_name,
                 "transform",
             )
-        if set(job.inputs) != set(spec.inputs):
+        suite = config.quality.get(job.quality) if job.quality else None
+        # Besides the transform's inputs, a job reads the tables its rules take allowed values from.
+        lookups = {(rule.value_set_from or "").split(".", 1)[0] for rule in suite.rules} - {""} if suite else set()
+        if set(job.inputs) - lookups != set(spec.inputs) - lookups or not set(spec.inputs) <= set(job.inputs):
             raise fail(
                 f"transform {spec.name} takes inputs {', '.join(spec.inputs)}; "
                 f"configured: {', '.join(job.inputs) or 'none'}",
@@ -136,8 +140,27 @@ def _check_references(config: LakehouseConfig, transforms: TransformRegistry, tr
                 )
         if job.output not in config.tables:
             raise fail(f"table '{job.output}' is not declared under tables", "jobs", job_name, "output")
-        if job.reads_stream and any(feed_of(ref) is None for ref in job.inputs.values()):
-            raise fail("incremental and streaming jobs read feeds only", "jobs", job_name, "inputs")
+        if job.kind == "stream" and any(feed_of(ref) is None for ref in job.inputs.values()):
+            raise fail("streaming jobs read feeds only", "jobs", job_name, "inputs")
+        if job.quality is not None:
+            suite = config.quality.get(job.quality)
+            if suite is None:
+                raise fail(
+                    f"unknown quality suite '{job.quality}' (suites: {', '.join(config.quality) or 'none'})",
+                    "jobs",
+                    job_name,
+                    "quality",
+                )
+            for rule in suite.rules:
+                alias = (rule.value_set_from or "").split(".", 1)[0]
+                if alias and (alias not in job.inputs or feed_of(job.inputs[alias]) is not None):
+                    raise fail(
+                        f"rule {rule.name} takes its values from input '{alias}', which job {job_name} does not "
+                        "read as a table",
+                        "quality",
+                        job.quality,
+                        "rules",
+                    )
         jdbc_inputs = [f for ref in job.inputs.values() if (f := feed_of(ref)) and config.feeds[f].format == "jdbc"]
         if jdbc_inputs and job.reads_stream:
             if job.kind == "stream" or len(job.inputs) != 1:
@@ -158,6 +181,19 @@ def _check_references(config: LakehouseConfig, transforms: TransformRegistry, tr
             if upstream not in config.jobs:
                 raise fail(f"depends on unknown job '{upstream}'", "jobs", job_name, "depends_on")
         _validate(spec.params_model, job.params, tree, prefix=("jobs", job_name, "params"))
+
+    for suite_name, suite in config.quality.items():
+        for index, rule in enumerate(suite.rules):
+            if rule.expectation not in SUPPORTED_EXPECTATIONS:
+                raise fail(
+                    f"unsupported expectation '{rule.expectation}' (supported: "
+                    f"{', '.join(sorted(SUPPORTED_EXPECTATIONS))})",
+                    "quality",
+                    suite_name,
+                    "rules",
+                    str(index),
+                    "expectation",
+                )
 
     cycle = find_cycle(job_dependencies(config.jobs))
     if cycle:

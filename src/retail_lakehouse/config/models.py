@@ -9,6 +9,8 @@ from pydantic import BaseModel, ConfigDict, Field, PositiveInt, field_validator,
 
 LAYERS = ("bronze", "silver", "gold")
 FEED_PREFIX = "feed:"
+# The input an incremental or streaming job reads as a stream; its other inputs are read whole.
+INCREMENTAL_INPUT = "source"
 
 
 class Section(BaseModel):
@@ -120,20 +122,81 @@ class TableSettings(Section):
     description: str = ""
     partition_by: list[str] = Field(default_factory=list)
     properties: dict[str, str] = Field(default_factory=dict, description="Delta table properties.")
+    schema_evolution: Literal["add_columns", "fail"] = Field(
+        "add_columns",
+        description="add_columns: a column new in the source is added to the table (nullable); fail: it is an "
+        "error. A column whose type changes is always an error.",
+    )
 
 
 class WriteSettings(Section):
-    mode: Literal["append", "overwrite", "replace_where", "merge"]
-    keys: list[str] = Field(default_factory=list, description="merge: the business key columns.")
+    mode: Literal["append", "overwrite", "replace_where", "merge", "scd2"]
+    keys: list[str] = Field(default_factory=list, description="merge, scd2: the business key columns.")
     replace_column: str | None = Field(None, description="replace_where: partition-like column to replace.")
+    valid_from: str | None = Field(None, description="scd2: the column saying from when a version is valid.")
+    latest_by: str | None = Field(
+        None,
+        description="merge: keep the row with the greatest value of this column, within a run and against the "
+        "table (an older row arriving late changes nothing). Default: the latest ingested row wins.",
+    )
 
     @model_validator(mode="after")
     def _mode_has_its_settings(self) -> WriteSettings:
-        if self.mode == "merge" and not self.keys:
-            raise ValueError("mode merge needs keys (the columns that identify a row)")
+        if self.mode in ("merge", "scd2") and not self.keys:
+            raise ValueError(f"mode {self.mode} needs keys (the columns that identify a row)")
         if self.mode == "replace_where" and not self.replace_column:
             raise ValueError("mode replace_where needs replace_column (the column whose values are replaced)")
+        if (self.mode == "scd2") != (self.valid_from is not None):
+            raise ValueError("valid_from is for mode scd2, and mode scd2 needs it")
+        if self.latest_by is not None and self.mode != "merge":
+            raise ValueError("latest_by is for mode merge")
         return self
+
+    @property
+    def dedupe_keys(self) -> list[str]:
+        """Columns that identify one row of the batch: a version of a key for scd2, else the keys."""
+        return [*self.keys, self.valid_from] if self.valid_from else list(self.keys)
+
+
+class QualityRuleSettings(Section):
+    """One Great Expectations expectation; a row-level one sends the rows it rejects to quarantine."""
+
+    name: str = Field(pattern=r"^[a-z][a-z0-9_]*$", description="Named in quarantine rows and dq_results.")
+    expectation: str = Field(description="Great Expectations expectation, e.g. expect_column_values_to_not_be_null.")
+    kwargs: dict[str, Any] = Field(default_factory=dict, description="The expectation's arguments.")
+    value_set_from: str | None = Field(
+        None,
+        pattern=r"^[A-Za-z_][A-Za-z0-9_]*\.[A-Za-z_][A-Za-z0-9_]*$",
+        description="INPUT.COLUMN: the allowed values are that column of another input of the job "
+        "(referential integrity); becomes the expectation's value_set.",
+    )
+    severity: Literal["critical", "warning"] | None = Field(None, description="Default: the suite's severity.")
+
+
+class QualitySuiteSettings(Section):
+    description: str = ""
+    severity: Literal["critical", "warning"] = Field(
+        "warning",
+        description="critical: a failing rule fails the run; warning: its rows go to quarantine, the run goes on.",
+    )
+    max_bad_share: float = Field(
+        0.05, ge=0, le=1, description="The run fails when a larger share of the rows read is quarantined."
+    )
+    alert_below_score: float = Field(
+        0.95, ge=0, le=1, description="A quality score (valid rows / rows read) below this raises an alert."
+    )
+    rules: list[QualityRuleSettings] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _rule_names_unique(self) -> QualitySuiteSettings:
+        names = [rule.name for rule in self.rules]
+        repeated = sorted({name for name in names if names.count(name) > 1})
+        if repeated:
+            raise ValueError(f"rule names must be unique in a suite; repeated: {', '.join(repeated)}")
+        return self
+
+    def severity_of(self, rule: QualityRuleSettings) -> str:
+        return rule.severity or self.severity
 
 
 class JobSettings(Section):
@@ -150,11 +213,16 @@ class JobSettings(Section):
     )
     depends_on: list[str] = Field(default_factory=list, description="Jobs to run first beyond those implied.")
     params: dict[str, Any] = Field(default_factory=dict)
+    quality: str | None = Field(None, description="Name of the data quality suite (under quality) checking rows.")
 
     @model_validator(mode="after")
-    def _incremental_appends(self) -> JobSettings:
-        if self.reads_stream and self.write.mode != "append":
-            raise ValueError("incremental and streaming jobs append what is new: set write.mode to append")
+    def _incremental_writes_what_is_new(self) -> JobSettings:
+        if self.kind == "stream" and self.write.mode != "append":
+            raise ValueError("streaming jobs append what is new: set write.mode to append")
+        if self.incremental and self.write.mode in ("overwrite", "replace_where"):
+            raise ValueError("incremental jobs write what is new: use write.mode append, merge or scd2")
+        if self.reads_stream and INCREMENTAL_INPUT not in self.inputs:
+            raise ValueError(f"incremental and streaming jobs read their input named '{INCREMENTAL_INPUT}' as a stream")
         return self
 
     @property
@@ -185,6 +253,7 @@ class LakehouseConfig(Section):
     tables: dict[str, TableSettings] = Field(default_factory=dict)
     jobs: dict[str, JobSettings] = Field(default_factory=dict)
     pipelines: dict[str, PipelineSettings] = Field(default_factory=dict)
+    quality: dict[str, QualitySuiteSettings] = Field(default_factory=dict, description="Data quality suites.")
 
     def job_names_of(self, pipeline: str) -> list[str]:
         selected = self.pipelines[pipeline].jobs

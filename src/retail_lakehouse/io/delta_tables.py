@@ -85,8 +85,10 @@ def replace_where(df: DataFrame, path: str, table: TableSettings, column: str) -
     )
 
 
-def merge(spark: SparkSession, df: DataFrame, path: str, keys: Sequence[str]) -> None:
-    """Upserts on `keys`; a matched row is rewritten only when a value changed, so re-runs change nothing."""
+def merge(spark: SparkSession, df: DataFrame, path: str, keys: Sequence[str], *, latest_by: str | None = None) -> None:
+    """Upserts on `keys`; a matched row is rewritten only when a value changed, so re-runs change nothing.
+    With `latest_by`, only by a row whose value of that column is greater (an older row arriving late
+    changes nothing)."""
     on: Column = reduce(lambda a, b: a & b, [F.col(f"target.{k}") == F.col(f"source.{k}") for k in keys])
     values = [c for c in df.columns if c not in keys]
     builder = DeltaTable.forPath(spark, path).alias("target").merge(df.alias("source"), on)
@@ -94,6 +96,8 @@ def merge(spark: SparkSession, df: DataFrame, path: str, keys: Sequence[str]) ->
         changed: Column = reduce(
             lambda a, b: a | b, [~F.col(f"target.{c}").eqNullSafe(F.col(f"source.{c}")) for c in values]
         )
+        if latest_by is not None:
+            changed = changed & (F.col(f"source.{latest_by}") > F.col(f"target.{latest_by}"))
         builder = builder.whenMatchedUpdateAll(condition=changed)
     builder.whenNotMatchedInsertAll().execute()
 
@@ -208,14 +212,27 @@ def _rows_written_by(operation: str, metrics: dict[str, str]) -> int:
     return int(metrics.get("numOutputRows", 0))
 
 
-def rows_written_since(spark: SparkSession, path: str, version: int | None) -> int:
-    """Rows that commits after `version` wrote (inserted or rewritten), from Delta's own commit metrics."""
+def _commits_since(spark: SparkSession, path: str, version: int | None) -> list[tuple[str, dict[str, str]]]:
     latest = current_version(spark, path)
     if latest is None or latest == version:
-        return 0
+        return []
     # Only the newest commits: the cost does not grow with the table's history.
     history = DeltaTable.forPath(spark, path).history(latest - (-1 if version is None else version))
-    return sum(
-        _rows_written_by(row["operation"], row["operationMetrics"] or {})
+    return [
+        (row["operation"], row["operationMetrics"] or {})
         for row in history.select("operation", "operationMetrics").collect()
+    ]
+
+
+def rows_written_since(spark: SparkSession, path: str, version: int | None) -> int:
+    """Rows that commits after `version` wrote (inserted or rewritten), from Delta's own commit metrics."""
+    return sum(_rows_written_by(operation, metrics) for operation, metrics in _commits_since(spark, path, version))
+
+
+def rows_inserted_since(spark: SparkSession, path: str, version: int | None) -> int:
+    """Rows that MERGE commits after `version` inserted (not counting rows they rewrote)."""
+    return sum(
+        int(metrics.get("numTargetRowsInserted", 0))
+        for operation, metrics in _commits_since(spark, path, version)
+        if operation == "MERGE"
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 import uuid
 from collections.abc import Callable
@@ -11,10 +12,12 @@ from datetime import UTC, datetime
 from pyspark.sql import DataFrame, SparkSession
 
 from retail_lakehouse.config.loader import LoadedConfig, transform_params
-from retail_lakehouse.config.models import JobSettings, feed_of
+from retail_lakehouse.config.models import INCREMENTAL_INPUT, JobSettings, feed_of
 from retail_lakehouse.io import delta_tables, jdbc
 from retail_lakehouse.io.readers import read_feed, read_table
+from retail_lakehouse.quality.results import DqResults
 from retail_lakehouse.registry import TransformContext
+from retail_lakehouse.runner.batches import BatchCounts, BatchWriter, ReconciliationError
 from retail_lakehouse.runtime.logging import get_logger, log_context
 from retail_lakehouse.runtime.run_history import FAILED, SUCCEEDED, JobRun, RunHistory
 from retail_lakehouse.runtime.watermarks import Extraction, WatermarkStore
@@ -23,18 +26,8 @@ log = get_logger("runner")
 MAX_ERROR_CHARS = 2000
 
 
-class ReconciliationError(RuntimeError):
-    """Rows read and rows written disagree where the transform keeps every row."""
-
-
 def utc_now() -> datetime:
     return datetime.now(UTC)
-
-
-@dataclass(frozen=True)
-class RowCounts:
-    read: int
-    written: int
 
 
 @dataclass
@@ -45,9 +38,12 @@ class JobRunner:
     loaded: LoadedConfig
     clock: Callable[[], datetime] = utc_now
     history: RunHistory = field(init=False)
+    batches: BatchWriter = field(init=False)
 
     def __post_init__(self) -> None:
-        self.history = RunHistory(self.spark, self.loaded.config.storage.ops_root)
+        ops_root = self.loaded.config.storage.ops_root
+        self.history = RunHistory(self.spark, ops_root)
+        self.batches = BatchWriter(self.spark, self.loaded, DqResults(self.spark, ops_root))
 
     def run(self, job_name: str, *, pipeline_run_id: str | None = None, trigger_seconds: float | None = None) -> JobRun:
         """Runs the job once and records it; a streaming job runs available-now unless given a trigger."""
@@ -56,7 +52,7 @@ class JobRunner:
         started_at = self.clock()
         with log_context(run_id=run_id, job=job_name, pipeline_run_id=pipeline_run_id):
             log.info("job started")
-            counts: RowCounts | None = None
+            counts: BatchCounts | None = None
             error: str | None = None
             try:
                 counts = self._execute(job_name, run_id, started_at, trigger_seconds)
@@ -74,47 +70,100 @@ class JobRunner:
                 rows_read=counts.read if counts else None,
                 rows_written=counts.written if counts else None,
                 error=error,
+                rows_quarantined=counts.quarantined if counts else None,
+                duplicates_dropped=counts.duplicates if counts else None,
+                quality_score=counts.quality_score if counts and config.jobs[job_name].quality else None,
+                alerts="; ".join(counts.alerts) if counts and counts.alerts else None,
             )
             if counts:
                 log.info(
-                    "job succeeded: read %d rows, wrote %d rows in %.1f s", counts.read, counts.written, run.seconds
+                    "job succeeded: read %d rows, wrote %d, quarantined %d, dropped %d duplicates in %.1f s",
+                    counts.read,
+                    counts.written,
+                    counts.quarantined,
+                    counts.duplicates,
+                    run.seconds,
                 )
             self.history.record(run)
         return run
 
-    def _execute(self, job_name: str, run_id: str, started_at: datetime, trigger_seconds: float | None) -> RowCounts:
+    def _execute(self, job_name: str, run_id: str, started_at: datetime, trigger_seconds: float | None) -> BatchCounts:
         job = self.loaded.config.jobs[job_name]
         spec = self.loaded.transforms[job.transform]
         context = TransformContext(run_id, started_at, transform_params(self.loaded, job_name))
         database_feed = self._database_feed_extracted_incrementally(job)
         if database_feed is not None:
             counts = self._extract_incrementally(job, database_feed, context)
-        elif job.reads_stream:
+        elif job.reads_stream and self._appends_stream(job):
             counts = self._run_stream(job_name, job, context, trigger_seconds)
+        elif job.reads_stream:
+            counts = self._run_incremental_batches(job_name, job, context)
         else:
-            counts = self._run_batch(job, context)
+            counts = self.batches.write(job_name, self._read_inputs(job, streaming=False), context)
         if spec.preserves_rows and counts.read != counts.written:
             raise ReconciliationError(
                 f"{job.output}: read {counts.read} rows but wrote {counts.written}; "
                 f"transform {spec.name} keeps every row, so none may be lost or repeated"
             )
+        if counts.quality_score is not None and job.quality is not None:
+            limit = self.loaded.config.quality[job.quality].alert_below_score
+            if counts.quality_score < limit:
+                alert = f"quality score {counts.quality_score:.4f} of {job.output} is below {limit}"
+                log.warning("ALERT: %s", alert)
+                counts.alerts.append(alert)
         return counts
 
-    def _run_batch(self, job: JobSettings, context: TransformContext) -> RowCounts:
-        inputs = self._read_inputs(job, streaming=False)
-        # Counted up front: counts observed during the write are unreliable, because a MERGE may
-        # prune its source (against an empty target, for one) before every row is seen.
-        read = sum(df.count() for df in inputs.values())
-        result = self.loaded.transforms[job.transform].apply(inputs, context)
-        path = self.loaded.config.storage.table_path(job.output)
-        version_before = delta_tables.current_version(self.spark, path)
-        delta_tables.ensure_table(self.spark, path, result.schema, self.loaded.config.tables[job.output])
-        self._write(job, result, path)
-        return RowCounts(read, delta_tables.rows_written_since(self.spark, path, version_before))
+    def _appends_stream(self, job: JobSettings) -> bool:
+        """Streams straight into the table: streaming jobs, and incremental appends without rules."""
+        return job.kind == "stream" or (job.write.mode == "append" and job.quality is None)
+
+    def _run_incremental_batches(self, job_name: str, job: JobSettings, context: TransformContext) -> BatchCounts:
+        """Takes what arrived in the `source` input since the last run, available-now, in micro-batches that
+        go through deduplication, the rules and the configured write (foreachBatch); the other inputs are
+        read whole for every batch. The checkpoint commits a batch only after its writes succeeded."""
+        config = self.loaded.config
+        inputs = self._read_inputs(job, streaming=True)
+        source = inputs.pop(INCREMENTAL_INPUT)
+        checkpoint = f"{config.storage.checkpoint_root}/{job_name}"
+        totals = BatchCounts()
+        failures: list[BaseException] = []
+        writer_ids: list[str] = []
+
+        def process(batch: DataFrame, batch_id: int) -> None:
+            try:
+                # The checkpoint's query id names the writer: a batch repeated after a crash is not
+                # appended twice, and a new checkpoint (a deliberate re-run) is a new writer.
+                if not writer_ids:
+                    writer_ids.append(f"{job_name}:{_query_id(self.spark, checkpoint)}")
+                writer_id = writer_ids[0]
+                counts = self.batches.write(
+                    job_name, {**inputs, INCREMENTAL_INPUT: batch}, context, idempotency=(writer_id, batch_id)
+                )
+                totals.add(counts)
+            except BaseException as exc:
+                failures.append(exc)
+                raise
+
+        query = (
+            source.writeStream.foreachBatch(process)
+            .option("checkpointLocation", checkpoint)
+            .queryName(job_name)
+            .trigger(availableNow=True)
+            .start()
+        )
+        try:
+            query.awaitTermination()
+        except Exception:
+            if failures:
+                raise failures[0] from None
+            raise
+        if failures:
+            raise failures[0]
+        return totals
 
     def _run_stream(
         self, job_name: str, job: JobSettings, context: TransformContext, trigger_seconds: float | None
-    ) -> RowCounts:
+    ) -> BatchCounts:
         config = self.loaded.config
         result = self.loaded.transforms[job.transform].apply(self._read_inputs(job, streaming=True), context)
         path = config.storage.table_path(job.output)
@@ -138,7 +187,7 @@ class JobRunner:
                 "%d micro-batch(es) had been committed by an interrupted earlier run; not repeated",
                 outcome.batches_already_committed,
             )
-        return RowCounts(outcome.rows_read, outcome.rows_written)
+        return BatchCounts(read=outcome.rows_read, written=outcome.rows_written)
 
     def _database_feed_extracted_incrementally(self, job: JobSettings) -> str | None:
         if not job.incremental:
@@ -147,7 +196,7 @@ class JobRunner:
         database_feeds = [f for f in feeds if self.loaded.config.feeds[f].format == "jdbc"]
         return database_feeds[0] if database_feeds else None
 
-    def _extract_incrementally(self, job: JobSettings, feed_name: str, context: TransformContext) -> RowCounts:
+    def _extract_incrementally(self, job: JobSettings, feed_name: str, context: TransformContext) -> BatchCounts:
         """Rows changed since the last committed watermark, appended exactly once (see runtime.watermarks)."""
         config = self.loaded.config
         feed = config.feeds[feed_name]
@@ -161,7 +210,7 @@ class JobRunner:
             high = jdbc.max_watermark(self.spark, feed)
             if high is None or (low is not None and high <= low):
                 log.info("no rows in %s changed since watermark %s", feed_name, low)
-                return RowCounts(0, 0)
+                return BatchCounts()
             number = latest.extraction + 1 if latest else 1
             extraction, redo = Extraction(feed_name, number, low, high, committed=False), False
             store.record(extraction, context.run_id)
@@ -179,36 +228,32 @@ class JobRunner:
         store.record(replace(extraction, committed=True), context.run_id)
         if redo and written == 0:
             log.warning("extraction %d had been written before the interruption; not repeated", extraction.extraction)
-            return RowCounts(0, 0)
-        return RowCounts(read, written)
+            return BatchCounts()
+        return BatchCounts(read=read, written=written)
 
     def _read_inputs(self, job: JobSettings, *, streaming: bool) -> dict[str, DataFrame]:
         config = self.loaded.config
         inputs: dict[str, DataFrame] = {}
         for alias, reference in job.inputs.items():
             feed_name = feed_of(reference)
-            if feed_name is None:
+            as_stream = streaming and alias == INCREMENTAL_INPUT
+            if feed_name is None and as_stream:
+                inputs[alias] = self.spark.readStream.format("delta").load(config.storage.table_path(reference))
+            elif feed_name is None:
                 inputs[alias] = read_table(self.spark, config.storage.table_path(reference))
             elif config.feeds[feed_name].format == "jdbc":
                 inputs[alias] = jdbc.read_jdbc_table(self.spark, config.feeds[feed_name])
             else:
                 feed = config.feeds[feed_name]
                 path = config.storage.landing_path(str(feed.path))
-                inputs[alias] = read_feed(self.spark, feed, path, incremental=streaming)
+                inputs[alias] = read_feed(self.spark, feed, path, incremental=as_stream)
         return inputs
 
-    def _write(self, job: JobSettings, result: DataFrame, path: str) -> None:
-        table = self.loaded.config.tables[job.output]
-        mode = job.write.mode
-        if mode == "append":
-            delta_tables.append(result, path, table)
-        elif mode == "overwrite":
-            delta_tables.overwrite(result, path, table)
-        elif mode == "replace_where":
-            assert job.write.replace_column is not None  # checked when configuration loads
-            delta_tables.replace_where(result, path, table, job.write.replace_column)
-        else:
-            delta_tables.merge(self.spark, result, path, job.write.keys)
+
+def _query_id(spark: SparkSession, checkpoint: str) -> str:
+    """The id a streaming query keeps in its checkpoint's metadata file for its whole life."""
+    metadata = spark.read.text(f"{checkpoint}/metadata").first()
+    return str(json.loads(metadata[0])["id"]) if metadata else "unknown"
 
 
 def describe_error(exc: BaseException) -> str:

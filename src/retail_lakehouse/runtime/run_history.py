@@ -7,7 +7,7 @@ from datetime import datetime
 
 from delta.tables import DeltaTable
 from pyspark.sql import SparkSession
-from pyspark.sql.types import LongType, StringType, StructField, StructType, TimestampType
+from pyspark.sql.types import DoubleType, LongType, StringType, StructField, StructType, TimestampType
 
 JOB_RUNS_TABLE = "job_runs"
 
@@ -23,6 +23,10 @@ JOB_RUNS_SCHEMA = StructType(
         StructField("rows_read", LongType(), True),
         StructField("rows_written", LongType(), True),
         StructField("error", StringType(), True),
+        StructField("rows_quarantined", LongType(), True),
+        StructField("duplicates_dropped", LongType(), True),
+        StructField("quality_score", DoubleType(), True),
+        StructField("alerts", StringType(), True),
     ]
 )
 
@@ -42,6 +46,10 @@ class JobRun:
     rows_read: int | None
     rows_written: int | None
     error: str | None
+    rows_quarantined: int | None = None
+    duplicates_dropped: int | None = None
+    quality_score: float | None = None
+    alerts: str | None = None
 
     @property
     def seconds(self) -> float:
@@ -72,4 +80,11 @@ class RunHistory:
         if not self._table_ready:
             ensure_ops_table(self.spark, self.path, JOB_RUNS_SCHEMA)
             self._table_ready = True
-        self.spark.createDataFrame([asdict(run)], JOB_RUNS_SCHEMA).write.format("delta").mode("append").save(self.path)
+        # mergeSchema: a run history written by an older version gains the columns added since.
+        (
+            self.spark.createDataFrame([asdict(run)], JOB_RUNS_SCHEMA)
+            .write.format("delta")
+            .mode("append")
+            .option("mergeSchema", "true")
+            .save(self.path)
+        )

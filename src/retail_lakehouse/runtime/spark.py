@@ -92,6 +92,9 @@ def get_spark_session(
         # The JVM that getOrCreate launches inherits this process's environment.
         os.environ[JVM_LOG_REDACT_VARIABLE] = redact
     jars_dir = Path(settings.jars_dir) if settings.jars_dir else default_jars_dir()
+    # Python workers (pandas UDFs) run the interpreter pyspark names in PYSPARK_PYTHON (the spark.pyspark.python
+    # setting only reaches spark-submit); without it they start a system python3 that lacks this venv.
+    os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
     builder = SparkSession.builder
     for key, value in local_session_conf(settings, local_runtime_jars(jars_dir), warehouse_dir).items():
         builder = builder.config(key, value)

@@ -1,0 +1,211 @@
+"""Writes one batch of a job that is not a plain append: transform, deduplicate, validate with the job's
+quality suite, quarantine the rows it rejects, write the rest (merge, SCD2, ...), and reconcile the counts.
+
+Rows read = rows written + rows quarantined + duplicates dropped, where duplicates are copies within the
+batch and rows the table already holds unchanged (or newer); every term is counted on its own and a
+mismatch fails the run before anything is committed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from pyspark.sql import DataFrame, SparkSession
+
+from retail_lakehouse.config.loader import LoadedConfig
+from retail_lakehouse.config.models import JobSettings, TableSettings
+from retail_lakehouse.io import delta_tables, scd2
+from retail_lakehouse.io.schema_evolution import evolve_schema
+from retail_lakehouse.quality.quarantine import QUARANTINE_SCHEMA, split_rows
+from retail_lakehouse.quality.results import DqResults
+from retail_lakehouse.quality.validation import validate, with_row_ids
+from retail_lakehouse.registry import TransformContext
+from retail_lakehouse.runtime.logging import get_logger
+from retail_lakehouse.silver.dedupe import drop_duplicates
+
+log = get_logger("runner")
+QUARANTINE_SUFFIX = "_quarantine"
+
+
+class ReconciliationError(RuntimeError):
+    """Rows read do not add up to rows written, quarantined and dropped as duplicates."""
+
+
+class QualityGateError(RuntimeError):
+    """A critical quality rule failed, or too large a share of the rows was rejected."""
+
+
+@dataclass
+class BatchCounts:
+    read: int = 0
+    written: int = 0
+    quarantined: int = 0
+    duplicates: int = 0
+    alerts: list[str] = field(default_factory=list)
+
+    def add(self, other: BatchCounts) -> None:
+        self.read += other.read
+        self.written += other.written
+        self.quarantined += other.quarantined
+        self.duplicates += other.duplicates
+        self.alerts += other.alerts
+
+    @property
+    def quality_score(self) -> float | None:
+        """Valid rows / rows read: the share of what arrived that passed the rules (duplicates count as valid)."""
+        return (self.read - self.quarantined) / self.read if self.read else None
+
+
+def quarantine_table(output: str) -> str:
+    return output + QUARANTINE_SUFFIX
+
+
+@dataclass
+class BatchWriter:
+    spark: SparkSession
+    loaded: LoadedConfig
+    dq_results: DqResults
+
+    def write(
+        self,
+        job_name: str,
+        inputs: dict[str, DataFrame],
+        context: TransformContext,
+        *,
+        idempotency: tuple[str, int] | None = None,
+    ) -> BatchCounts:
+        config = self.loaded.config
+        job = config.jobs[job_name]
+        spec = self.loaded.transforms[job.transform]
+        # Materialised once: it is counted, deduplicated and validated, and must be the same rows each time.
+        result = spec.apply(inputs, context).localCheckpoint(eager=True)
+        counts = BatchCounts(read=result.count())
+        keys = job.write.dedupe_keys
+        unique = drop_duplicates(result, keys, job.write.latest_by).localCheckpoint(eager=True) if keys else result
+        unique_count = unique.count() if keys else counts.read
+        in_batch_duplicates = counts.read - unique_count
+
+        valid = unique
+        if job.quality is not None:
+            valid, counts.quarantined = self._validate(job_name, job, unique, context, idempotency)
+            valid_count = valid.count()
+            if valid_count + counts.quarantined != unique_count:
+                raise ReconciliationError(
+                    f"{job.output}: {unique_count} rows after deduplication but {valid_count} valid and "
+                    f"{counts.quarantined} quarantined"
+                )
+        else:
+            valid_count = unique_count
+
+        if spec.helper_prefix:
+            valid = valid.drop(*[c for c in valid.columns if c.startswith(spec.helper_prefix)])
+        counts.written = self._write_rows(job, valid, idempotency)
+        if counts.written > valid_count:
+            raise ReconciliationError(f"{job.output}: wrote {counts.written} rows from {valid_count} valid rows")
+        # Valid rows not written are ones the table holds already, unchanged (or newer).
+        counts.duplicates = in_batch_duplicates + valid_count - counts.written
+        return counts
+
+    def _validate(
+        self,
+        job_name: str,
+        job: JobSettings,
+        rows: DataFrame,
+        context: TransformContext,
+        idempotency: tuple[str, int] | None,
+    ) -> tuple[DataFrame, int]:
+        config = self.loaded.config
+        suite_name = str(job.quality)
+        suite = config.quality[suite_name]
+        value_sets = {}
+        for rule in suite.rules:
+            if rule.value_set_from is not None:
+                alias, column = rule.value_set_from.split(".", 1)
+                lookup = config.storage.table_path(job.inputs[alias])
+                values = self.spark.read.format("delta").load(lookup).select(column).distinct().collect()
+                value_sets[rule.name] = sorted(row[0] for row in values if row[0] is not None)
+        validated = with_row_ids(rows)
+        outcome = validate(self.spark, validated, suite_name, suite, value_sets)
+        self.dq_results.record(
+            run_id=context.run_id, table=job.output, suite=suite_name, results=outcome.results, validated_at=_now()
+        )
+        critical = outcome.failed_critical()
+        if critical:
+            raise QualityGateError(
+                f"{job.output}: critical rule(s) of suite {suite_name} failed: "
+                + ", ".join(f"{r.rule} ({r.unexpected_count} of {r.element_count} rows)" for r in critical)
+            )
+        split = split_rows(
+            validated,
+            outcome.failed_rows,
+            run_id=context.run_id,
+            job=job_name,
+            key_columns=job.write.keys,
+            quarantined_at=context.run_started_at,
+        )
+        quarantine = split.quarantine.localCheckpoint(eager=True)
+        quarantined = quarantine.count()
+        checked = validated.count()
+        if checked and quarantined / checked > suite.max_bad_share:
+            raise QualityGateError(
+                f"{job.output}: {quarantined} of {checked} rows broke rules of suite {suite_name}, more than "
+                f"its max_bad_share {suite.max_bad_share:.0%}; nothing was written"
+            )
+        for result in outcome.results:
+            if not result.success:
+                log.warning(
+                    "quality rule %s.%s rejected %d of %d rows (%s)",
+                    suite_name,
+                    result.rule,
+                    result.unexpected_count,
+                    result.element_count,
+                    "quarantined" if result.row_level else "batch-level",
+                )
+        if quarantined:
+            self._append_quarantine(job, quarantine, idempotency)
+        return split.valid, quarantined
+
+    def _append_quarantine(self, job: JobSettings, rows: DataFrame, idempotency: tuple[str, int] | None) -> None:
+        name = quarantine_table(job.output)
+        path = self.loaded.config.storage.table_path(name)
+        source_table = self.loaded.config.tables[job.output]
+        # The quarantine holds raw source records: it is classified like the table they were meant for.
+        table = TableSettings(
+            description=f"Rows rejected by the quality rules of {job.output}, with the rules they broke.",
+            properties={k: v for k, v in source_table.properties.items() if k == "classification"},
+        )
+        delta_tables.ensure_table(self.spark, path, QUARANTINE_SCHEMA, table)
+        appid = (f"{idempotency[0]}:quarantine", idempotency[1]) if idempotency else None
+        delta_tables.append(rows, path, table, idempotency=appid)
+
+    def _write_rows(self, job: JobSettings, rows: DataFrame, idempotency: tuple[str, int] | None) -> int:
+        config = self.loaded.config
+        path = config.storage.table_path(job.output)
+        table = config.tables[job.output]
+        write = job.write
+        shaped = scd2.scd2_columns(rows, write.keys, str(write.valid_from)) if write.mode == "scd2" else rows
+        if delta_tables.current_version(self.spark, path) is None:
+            delta_tables.ensure_table(self.spark, path, shaped.schema, table)
+        else:
+            evolve_schema(self.spark, path, shaped.schema, table, job.output)
+        version_before = delta_tables.current_version(self.spark, path)
+        if write.mode == "scd2":
+            inserted = scd2.scd2_merge(self.spark, rows, path, write.keys, str(write.valid_from))
+            recorded = delta_tables.rows_inserted_since(self.spark, path, version_before)
+            if inserted != recorded:
+                raise ReconciliationError(f"{job.output}: {inserted} new versions but Delta inserted {recorded}")
+            return inserted
+        if write.mode == "merge":
+            delta_tables.merge(self.spark, rows, path, write.keys, latest_by=write.latest_by)
+        elif write.mode == "append":
+            delta_tables.append(rows, path, table, idempotency=idempotency)
+        elif write.mode == "overwrite":
+            delta_tables.overwrite(rows, path, table)
+        else:
+            delta_tables.replace_where(rows, path, table, str(write.replace_column))
+        return delta_tables.rows_written_since(self.spark, path, version_before)
+
+
+def _now() -> datetime:
+    return datetime.now().astimezone()

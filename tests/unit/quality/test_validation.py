@@ -1,0 +1,75 @@
+"""The Great Expectations engine judges rows; quarantine rows name every rule broken, cards masked."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from pyspark.sql import SparkSession
+
+from retail_lakehouse.config.models import QualitySuiteSettings
+from retail_lakehouse.quality.quarantine import split_rows
+from retail_lakehouse.quality.validation import validate, with_row_ids
+
+SUITE = QualitySuiteSettings.model_validate(
+    {
+        "rules": [
+            {"name": "id_present", "expectation": "expect_column_values_to_not_be_null", "kwargs": {"column": "id"}},
+            {
+                "name": "quantity_positive",
+                "expectation": "expect_column_values_to_be_between",
+                "kwargs": {"column": "quantity", "min_value": 1},
+            },
+            {
+                "name": "store_exists",
+                "expectation": "expect_column_values_to_be_in_set",
+                "value_set_from": "stores.store_id",
+                "kwargs": {"column": "store_id"},
+            },
+            {
+                "name": "discount_not_above_price",
+                "expectation": "expect_column_pair_values_a_to_be_greater_than_b",
+                "kwargs": {"column_A": "price", "column_B": "discount", "or_equal": True},
+            },
+            {
+                "name": "enough_rows",
+                "expectation": "expect_table_row_count_to_be_between",
+                "kwargs": {"min_value": 1},
+                "severity": "critical",
+            },
+        ]
+    }
+)
+SCHEMA = "id STRING, quantity INT, store_id STRING, price DOUBLE, discount DOUBLE, _raw STRING, _source_file STRING"
+
+
+def test_each_rejected_row_names_every_rule_it_broke_and_counts_match(spark: SparkSession) -> None:
+    rows = [
+        ("1", 2, "S1", 5.0, 1.0, '{"id":"1"}', "f"),
+        ("2", 0, "S1", 5.0, 1.0, '{"id":"2"}', "f"),
+        (None, -1, "S9", 5.0, 6.0, '{"card":"4111111111111111","id":"T20250102000001"}', "f"),
+        ("4", 3, "S2", 2.0, 2.0, '{"id":"4"}', "f"),
+    ]
+    validated = with_row_ids(spark.createDataFrame(rows, SCHEMA))
+    outcome = validate(spark, validated, "sales", SUITE, {"store_exists": ["S1", "S2"]})
+
+    counts = {r.rule: (r.success, r.element_count, r.unexpected_count) for r in outcome.results}
+    assert counts == {
+        "id_present": (False, 4, 1),
+        "quantity_positive": (False, 4, 2),
+        "store_exists": (False, 4, 1),
+        "discount_not_above_price": (False, 4, 1),
+        "enough_rows": (True, 0, 0),
+    }
+    assert outcome.failed_critical() == []
+    split = split_rows(
+        validated, outcome.failed_rows, run_id="r1", job="j", key_columns=["id"], quarantined_at=datetime(2025, 1, 1)
+    )
+    assert sorted(r.id for r in split.valid.collect()) == ["1", "4"]
+    quarantine = {r.record_key: (r.rules, r.record) for r in split.quarantine.collect()}
+    assert quarantine == {
+        '{"id":"2"}': (["quantity_positive"], '{"id":"2"}'),
+        "{}": (
+            ["discount_not_above_price", "id_present", "quantity_positive", "store_exists"],
+            '{"card":"************1111","id":"T20250102000001"}',
+        ),
+    }
