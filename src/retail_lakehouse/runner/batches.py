@@ -196,6 +196,12 @@ class BatchWriter:
             if inserted != recorded:
                 raise ReconciliationError(f"{job.output}: {inserted} new versions but Delta inserted {recorded}")
             return inserted
+        if write.mode == "merge" and not job.incremental:
+            # A job that re-reads all its input offers mostly rows the table holds already; merging only
+            # the others keeps a run with nothing new from committing an empty table version.
+            rows = rows.exceptAll(self.spark.read.format("delta").load(path).select(*rows.columns))
+            if rows.isEmpty():
+                return 0
         if write.mode == "merge":
             delta_tables.merge(self.spark, rows, path, write.keys, latest_by=write.latest_by)
         elif write.mode == "append":
