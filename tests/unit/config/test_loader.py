@@ -111,17 +111,17 @@ def test_dependency_cycle_is_named(tmp_path: Path) -> None:
     [
         (
             ("transform", "silver.nope"),
-            "jobs.bronze_stores.transform: unknown transform 'silver.nope' (known: bronze.ingest)",
+            "jobs.bronze_stores.transform: unknown transform 'silver.nope' (known: bronze.ingest, silver.categories, ",
         ),
         (("inputs", {"source": "feed:nope"}), "jobs.bronze_stores.inputs.source: unknown feed 'nope' (feeds: stores)"),
         (
             ("inputs", {"src": "feed:stores"}),
-            "jobs.bronze_stores.inputs: transform bronze.ingest takes inputs source; configured: src",
+            "jobs.bronze_stores: Value error, incremental and streaming jobs read their input named 'source'",
         ),
         (("output", "silver/stores"), "jobs.bronze_stores.output: table 'silver/stores' is not declared under tables"),
         (("depends_on", ["ghost"]), "jobs.bronze_stores.depends_on: depends on unknown job 'ghost'"),
         (("params", {"x": 1}), "jobs.bronze_stores.params.x: unknown key 'x'"),
-        (("write", {"mode": "merge", "keys": ["store_id"]}), "jobs.bronze_stores: Value error, incremental"),
+        (("write", {"mode": "overwrite"}), "jobs.bronze_stores: Value error, incremental jobs write what is new"),
     ],
 )
 def test_reference_errors_name_the_job_key(tmp_path: Path, change: tuple[str, Any], expected: str) -> None:
