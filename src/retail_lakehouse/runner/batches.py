@@ -88,7 +88,7 @@ class BatchWriter:
 
         valid = unique
         if job.quality is not None:
-            valid, counts.quarantined = self._validate(job_name, job, unique, context, idempotency)
+            valid, counts.quarantined = self._validate(job_name, job, unique, unique_count, context, idempotency)
             valid_count = valid.count()
             if valid_count + counts.quarantined != unique_count:
                 raise ReconciliationError(
@@ -112,6 +112,7 @@ class BatchWriter:
         job_name: str,
         job: JobSettings,
         rows: DataFrame,
+        row_count: int,
         context: TransformContext,
         idempotency: tuple[str, int] | None,
     ) -> tuple[DataFrame, int]:
@@ -146,10 +147,9 @@ class BatchWriter:
         )
         quarantine = split.quarantine.localCheckpoint(eager=True)
         quarantined = quarantine.count()
-        checked = validated.count()
-        if checked and quarantined / checked > suite.max_bad_share:
+        if row_count and quarantined / row_count > suite.max_bad_share:
             raise QualityGateError(
-                f"{job.output}: {quarantined} of {checked} rows broke rules of suite {suite_name}, more than "
+                f"{job.output}: {quarantined} of {row_count} rows broke rules of suite {suite_name}, more than "
                 f"its max_bad_share {suite.max_bad_share:.0%}; nothing was written"
             )
         for result in outcome.results:

@@ -7,14 +7,14 @@ table but not the other. Line problems are counted per transaction (`_lines_*` c
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 
 from pydantic import BaseModel, ConfigDict, SecretStr
 from pyspark.sql import Column, DataFrame, Window
 from pyspark.sql import functions as F
 
 from retail_lakehouse.quality.quarantine import RAW_RECORD
-from retail_lakehouse.registry import TransformContext, TransformSpec
+from retail_lakehouse.registry import TransformContext, TransformFunction, TransformSpec
 from retail_lakehouse.silver.cards import card_brand, card_digits, card_last4, card_token
 from retail_lakehouse.silver.standardize import (
     DELIVERED_BY,
@@ -147,27 +147,25 @@ def transaction_lines(source: DataFrame, products: DataFrame, params: PosParams)
     )
 
 
-def _transactions(inputs: Mapping[str, DataFrame], context: TransformContext) -> DataFrame:
-    assert isinstance(context.params, PosParams)
-    return transactions(inputs["source"], inputs["products"], context.params)
+def _with_products(table: Callable[[DataFrame, DataFrame, PosParams], DataFrame]) -> TransformFunction:
+    def apply(inputs: Mapping[str, DataFrame], context: TransformContext) -> DataFrame:
+        assert isinstance(context.params, PosParams)
+        return table(inputs["source"], inputs["products"], context.params)
 
-
-def _transaction_lines(inputs: Mapping[str, DataFrame], context: TransformContext) -> DataFrame:
-    assert isinstance(context.params, PosParams)
-    return transaction_lines(inputs["source"], inputs["products"], context.params)
+    return apply
 
 
 SILVER_TRANSACTIONS = TransformSpec(
     name="silver.transactions",
     description="POS records -> one typed row per transaction (amounts, card token, line problem counts)",
     inputs=("source", "products"),
-    apply=_transactions,
+    apply=_with_products(transactions),
     params_model=PosParams,
 )
 SILVER_TRANSACTION_LINES = TransformSpec(
     name="silver.transaction_lines",
     description="POS records -> one typed row per line, with header fields and line problem counts",
     inputs=("source", "products"),
-    apply=_transaction_lines,
+    apply=_with_products(transaction_lines),
     params_model=PosParams,
 )
