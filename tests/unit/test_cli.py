@@ -13,6 +13,21 @@ from tests.conftest import REPO_ROOT
 
 CONF = REPO_ROOT / "conf"
 BRONZE_JOBS = [f"bronze_{feed}" for feed in FEED_FOLDERS]
+SILVER_TABLES = [
+    "stores",
+    "suppliers",
+    "categories",
+    "products",
+    "customers",
+    "transactions",
+    "transaction_lines",
+    "loyalty_events",
+    "competitor_prices",
+    "inventory_changes",
+    "inventory_snapshots",
+    "inventory_latest_snapshots",
+]
+ALL_JOBS = [*BRONZE_JOBS, *(f"silver_{table}" for table in SILVER_TABLES)]
 
 
 def run_cli(*argv: str) -> tuple[int, str, str]:
@@ -57,7 +72,7 @@ def test_help_lists_the_commands(capsys: pytest.CaptureFixture[str]) -> None:
     [
         (
             ["run", "no_such_job"],
-            f"lakehouse: error: unknown job 'no_such_job' (jobs: {', '.join(BRONZE_JOBS)}; see `lakehouse jobs`)",
+            f"lakehouse: error: unknown job 'no_such_job' (jobs: {', '.join(ALL_JOBS)}; see `lakehouse jobs`)",
         ),
         (
             ["pipeline", "weekly"],

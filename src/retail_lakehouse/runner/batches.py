@@ -80,11 +80,15 @@ class BatchWriter:
         spec = self.loaded.transforms[job.transform]
         # Materialised once: it is counted, deduplicated and validated, and must be the same rows each time.
         result = spec.apply(inputs, context).localCheckpoint(eager=True)
-        counts = BatchCounts(read=result.count())
+        result_count = result.count()
+        # A silver transform keeps one row per source row (or per line it explodes), with helpers for the
+        # rules, so its output is what was read; other transforms (filters, aggregates) read their inputs.
+        read = result_count if spec.helper_prefix else sum(df.count() for df in inputs.values())
+        counts = BatchCounts(read=read)
         keys = job.write.dedupe_keys
         unique = drop_duplicates(result, keys, job.write.latest_by).localCheckpoint(eager=True) if keys else result
-        unique_count = unique.count() if keys else counts.read
-        in_batch_duplicates = counts.read - unique_count
+        unique_count = unique.count() if keys else result_count
+        in_batch_duplicates = result_count - unique_count
 
         valid = unique
         if job.quality is not None:

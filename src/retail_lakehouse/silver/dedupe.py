@@ -16,7 +16,8 @@ def survivor_order(columns: Sequence[str], latest_by: str | None) -> list[Column
     the latest file name and the record text, so the choice never depends on how rows were read."""
     order = [F.col(latest_by).desc_nulls_last()] if latest_by else []
     order += [F.col(c).desc_nulls_last() for c in (INGESTED_AT, SOURCE_FILE, RAW_RECORD) if c in columns]
-    return order
+    # Rows without ingestion metadata: the greatest row by all its values, still independent of read order.
+    return order or [F.col(c).desc_nulls_last() for c in sorted(columns)]
 
 
 def drop_duplicates(df: DataFrame, keys: Sequence[str], latest_by: str | None = None) -> DataFrame:
