@@ -92,7 +92,9 @@ class BatchWriter:
 
         valid = unique
         if job.quality is not None:
-            valid, counts.quarantined = self._validate(job_name, job, unique, unique_count, context, idempotency)
+            valid, counts.quarantined = self._validate(
+                job_name, job, unique, unique_count, inputs, context, idempotency
+            )
             valid_count = valid.count()
             if valid_count + counts.quarantined != unique_count:
                 raise ReconciliationError(
@@ -117,6 +119,7 @@ class BatchWriter:
         job: JobSettings,
         rows: DataFrame,
         row_count: int,
+        inputs: dict[str, DataFrame],
         context: TransformContext,
         idempotency: tuple[str, int] | None,
     ) -> tuple[DataFrame, int]:
@@ -127,8 +130,8 @@ class BatchWriter:
         for rule in suite.rules:
             if rule.value_set_from is not None:
                 alias, column = rule.value_set_from.split(".", 1)
-                lookup = config.storage.table_path(job.inputs[alias])
-                values = self.spark.read.format("delta").load(lookup).select(column).distinct().collect()
+                # The job's own input: the same table version the transform saw.
+                values = inputs[alias].select(column).distinct().collect()
                 value_sets[rule.name] = sorted(row[0] for row in values if row[0] is not None)
         validated = with_row_ids(rows)
         outcome = validate(self.spark, validated, suite_name, suite, value_sets)
