@@ -64,14 +64,14 @@ def main() -> None:
 
     runner = JobRunner(spark, loaded)
     started = time.perf_counter()
-    runs = [runner.run(job) for job in loaded.config.job_names_of("daily")]
+    runs = [runner.run(job) for job in loaded.config.job_names_of("bronze")]
     framework_seconds = time.perf_counter() - started
     framework_rows = sum(r.rows_written or 0 for r in runs)
     assert all(r.status == "succeeded" for r in runs), [r.error for r in runs if r.error]
     assert framework_rows == plain_rows == total_rows, (framework_rows, plain_rows, total_rows)
 
     started = time.perf_counter()
-    reruns = [runner.run(job) for job in loaded.config.job_names_of("daily")]
+    reruns = [runner.run(job) for job in loaded.config.job_names_of("bronze")]
     rerun_seconds = time.perf_counter() - started
     assert sum(r.rows_written or 0 for r in reruns) == 0
 

@@ -29,3 +29,9 @@ def spark(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SparkSession]:
     session = get_spark_session(TEST_SPARK_SETTINGS, warehouse_dir=str(tmp_path_factory.mktemp("warehouse")))
     yield session
     session.stop()
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Tests marked `long` go first (stable otherwise): with `pytest -n 2 --dist worksteal` the longest
+    test then starts at once beside the rest instead of ending the run alone."""
+    items.sort(key=lambda item: item.get_closest_marker("long") is None)

@@ -90,6 +90,7 @@ def build_parser() -> OneLineParser:
         default=5.0,
         help="micro-batch interval when running continuously (default 5)",
     )
+    command("summary", "print a short summary of the gold tables: top stores, segments, rules, price moves")
     generate = command("generate", "write synthetic source feeds into the landing zone")
     generate.add_argument(
         "--scale",

@@ -46,6 +46,12 @@ def dispatch(args: argparse.Namespace, loaded: LoadedConfig, stdout: TextIO, std
         with spark_session(loaded) as spark:
             run = JobRunner(spark, loaded).run(args.name, trigger_seconds=trigger)
         return report(PipelineOutcome(pipeline_run_id=run.run_id, runs=[run]), loaded, stdout, stderr)
+    if args.command == "summary":
+        from retail_lakehouse.gold.summary import summary_lines
+
+        with spark_session(loaded) as spark:
+            stdout.write("\n".join(summary_lines(spark, config)) + "\n")
+        return EXIT_OK
     raise UsageError(f"unknown command {args.command}")
 
 

@@ -74,6 +74,7 @@ def of_source_with(function: Callable[[DataFrame, P], DataFrame], params_model: 
 
 def builtin_transforms() -> dict[str, TransformSpec]:
     from retail_lakehouse.bronze.ingestion import BRONZE_INGESTION
+    from retail_lakehouse.gold.catalogue import GOLD_TRANSFORMS
     from retail_lakehouse.silver.catalogue import SILVER_TRANSFORMS
 
-    return {spec.name: spec for spec in (BRONZE_INGESTION, *SILVER_TRANSFORMS)}
+    return {spec.name: spec for spec in (BRONZE_INGESTION, *SILVER_TRANSFORMS, *GOLD_TRANSFORMS)}

@@ -1,9 +1,8 @@
-"""The CLI end to end: generate, run the daily pipeline, read the results with the deltalake package
-(an independent Delta reader), run again, and check failures and secrets."""
+"""The CLI end to end beyond the daily pipeline (see test_daily_pipeline): failures and secrets, usage
+errors, spark-submit, feed onboarding by configuration, and a continuous stream."""
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
 import signal
@@ -12,7 +11,6 @@ import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 import pytest
 from deltalake import DeltaTable
@@ -28,58 +26,6 @@ FAKE_SECRET = "landing-token-5b8e21"
 def job_runs(root: Path) -> list[dict[str, object]]:
     rows = DeltaTable(str(root / "_ops" / "job_runs")).to_pyarrow_table().to_pylist()
     return sorted(rows, key=lambda r: (r["started_at"], r["job"]))
-
-
-def bronze_counts(workspace: Workspace, manifest: dict[str, Any]) -> dict[str, int]:
-    return {
-        feed: len(DeltaTable(str(workspace.root / "bronze" / feed)).to_pyarrow_table(columns=["_run_id"]))
-        for feed in manifest["feeds"]
-    }
-
-
-def test_daily_pipeline_ingests_every_feed_once_and_then_only_new_days(workspace: Workspace) -> None:
-    generated = workspace.run("generate", "--scale", "0.02", "--days", "2", "--dirty-rate", "0.05")
-    assert generated.returncode == 0, generated.stderr
-    manifest = json.loads((workspace.landing / "_manifest.json").read_text())
-
-    first = workspace.run("pipeline", "bronze")
-    assert first.returncode == 0, first.stderr
-    expected = {feed: facts["rows"] for feed, facts in manifest["feeds"].items()}
-    assert bronze_counts(workspace, manifest) == expected
-    pos = DeltaTable(str(workspace.root / "bronze/pos_transactions"))
-    assert pos.metadata().partition_columns == ["_ingest_date"]
-    assert pos.metadata().configuration["classification"] == "Restricted-PCI"
-    corrupt = pos.to_pyarrow_table(columns=["_corrupt_record"]).column(0).drop_null()
-    assert len(corrupt) == manifest["feeds"]["pos_transactions"]["dirty"]["malformed_json"]
-    sources = {
-        Path(s.removeprefix("file:")).relative_to(workspace.landing).as_posix()
-        for s in pos.to_pyarrow_table(columns=["_source_file"]).column(0).to_pylist()
-    }
-    assert sources == set(manifest["feeds"]["pos_transactions"]["files"])
-
-    runs = job_runs(workspace.root)
-    assert sorted((r["job"], r["status"], r["rows_read"], r["rows_written"]) for r in runs) == sorted(
-        (f"bronze_{feed}", "succeeded", rows, rows) for feed, rows in expected.items()
-    )
-    assert len({r["pipeline_run_id"] for r in runs}) == 1
-
-    versions = {feed: DeltaTable(str(workspace.root / "bronze" / feed)).version() for feed in expected}
-    again = workspace.run("pipeline", "bronze")
-    assert again.returncode == 0, again.stderr
-    assert {feed: DeltaTable(str(workspace.root / "bronze" / feed)).version() for feed in expected} == versions
-    assert {(r["rows_read"], r["rows_written"]) for r in job_runs(workspace.root)[len(expected) :]} == {(0, 0)}
-
-    next_day = workspace.run(
-        "generate", "--scale", "0.02", "--days", "1", "--start-date", "2025-01-03", "--dirty-rate", "0.05"
-    )
-    assert next_day.returncode == 0, next_day.stderr
-    grown = json.loads((workspace.landing / "_manifest.json").read_text())
-    third = workspace.run("pipeline", "bronze")
-    assert third.returncode == 0, third.stderr
-    assert bronze_counts(workspace, grown) == {feed: facts["rows"] for feed, facts in grown["feeds"].items()}
-    added = {r["job"]: r["rows_written"] for r in job_runs(workspace.root)[2 * len(expected) :]}
-    assert added["bronze_pos_transactions"] == grown["feeds"]["pos_transactions"]["rows"] - expected["pos_transactions"]
-    assert added["bronze_stores"] == 0
 
 
 def test_a_failing_job_exits_1_names_the_job_and_never_shows_the_secret(workspace: Workspace) -> None:

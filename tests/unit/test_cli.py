@@ -27,7 +27,23 @@ SILVER_TABLES = [
     "inventory_snapshots",
     "inventory_latest_snapshots",
 ]
-ALL_JOBS = [*BRONZE_JOBS, *(f"silver_{table}" for table in SILVER_TABLES)]
+GOLD_TABLES = [
+    "sales_daily",
+    "sales_by_gender_category",
+    "store_performance",
+    "product_performance",
+    "customer_360",
+    "frequent_itemsets",
+    "association_rules",
+    "product_recommendations",
+    "price_elasticity",
+    "price_recommendations",
+]
+ALL_JOBS = [
+    *BRONZE_JOBS,
+    *(f"silver_{table}" for table in SILVER_TABLES),
+    *(f"gold_{table}" for table in GOLD_TABLES),
+]
 
 
 def run_cli(*argv: str) -> tuple[int, str, str]:
@@ -52,9 +68,12 @@ def test_jobs_lists_name_layer_kind_inputs_and_outputs() -> None:
         "silver/stores",
         "silver/transactions",
     ]
-    assert lines[29].startswith("  bronze: bronze_stores, bronze_categories, ")
-    assert lines[30].startswith("  daily: bronze_stores, bronze_categories, ")
-    assert lines[30].endswith(", silver_inventory_latest_snapshots")
+    assert lines[27].split()[:3] == ["gold_sales_daily", "gold", "batch"]
+    assert lines[36].split()[0] == "gold_price_recommendations"
+    assert lines[39].startswith("  bronze: bronze_stores, bronze_categories, ")
+    assert lines[40].startswith("  daily: bronze_stores, bronze_categories, ")
+    assert lines[40].endswith(", silver_inventory_latest_snapshots, " + ", ".join(f"gold_{t}" for t in GOLD_TABLES[:5]))
+    assert lines[41] == "  analytics: " + ", ".join(f"gold_{t}" for t in GOLD_TABLES)
     assert "  all: every job" in lines
 
 
@@ -63,7 +82,7 @@ def test_help_lists_the_commands(capsys: pytest.CaptureFixture[str]) -> None:
         main(["--help"])
     assert exit_.value.code == 0
     out = capsys.readouterr().out
-    for command in ("jobs", "run", "pipeline", "stream", "generate"):
+    for command in ("jobs", "run", "pipeline", "stream", "summary", "generate"):
         assert f"\n    {command} " in out
 
 
@@ -76,7 +95,8 @@ def test_help_lists_the_commands(capsys: pytest.CaptureFixture[str]) -> None:
         ),
         (
             ["pipeline", "weekly"],
-            "lakehouse: error: unknown pipeline 'weekly' (pipelines: bronze, daily, all; see `lakehouse jobs`)",
+            "lakehouse: error: unknown pipeline 'weekly' "
+            "(pipelines: bronze, daily, analytics, all; see `lakehouse jobs`)",
         ),
         (
             ["stream", "inventory"],

@@ -11,6 +11,7 @@ LAYERS = ("bronze", "silver", "gold")
 FEED_PREFIX = "feed:"
 # The input an incremental or streaming job reads as a stream; its other inputs are read whole.
 INCREMENTAL_INPUT = "source"
+CHANGE_DATA_FEED_PROPERTY = "delta.enableChangeDataFeed"
 
 
 class Section(BaseModel):
@@ -128,11 +129,21 @@ class TableSettings(Section):
         "error. A column whose type changes is always an error.",
     )
 
+    @property
+    def change_data_feed(self) -> bool:
+        """Delta records row-level changes: an incremental job reading this table reads its change feed, so
+        rows a MERGE updated reach it too (a plain Delta stream only takes appends)."""
+        return self.properties.get(CHANGE_DATA_FEED_PROPERTY, "false").lower() == "true"
+
 
 class WriteSettings(Section):
     mode: Literal["append", "overwrite", "replace_where", "merge", "scd2"]
     keys: list[str] = Field(default_factory=list, description="merge, scd2: the business key columns.")
-    replace_column: str | None = Field(None, description="replace_where: partition-like column to replace.")
+    replace_column: str | None = Field(
+        None,
+        description="replace_where: partition-like column; the values a run writes replace the table's rows "
+        "with those values (incremental jobs: the dates a batch touched).",
+    )
     valid_from: str | None = Field(None, description="scd2: the column saying from when a version is valid.")
     latest_by: str | None = Field(
         None,
@@ -219,8 +230,8 @@ class JobSettings(Section):
     def _incremental_writes_what_is_new(self) -> JobSettings:
         if self.kind == "stream" and self.write.mode != "append":
             raise ValueError("streaming jobs append what is new: set write.mode to append")
-        if self.incremental and self.write.mode in ("overwrite", "replace_where"):
-            raise ValueError("incremental jobs write what is new: use write.mode append, merge or scd2")
+        if self.incremental and self.write.mode == "overwrite":
+            raise ValueError("incremental jobs write what is new: use write.mode append, merge, scd2 or replace_where")
         if self.reads_stream and INCREMENTAL_INPUT not in self.inputs:
             raise ValueError(f"incremental and streaming jobs read their input named '{INCREMENTAL_INPUT}' as a stream")
         return self

@@ -70,19 +70,28 @@ def sql_literal(value: Any) -> str:
     return f"'{escaped}'"
 
 
-def replace_where(df: DataFrame, path: str, table: TableSettings, column: str) -> None:
-    """Atomically replaces the rows whose `column` value occurs in `df` (e.g. the dates a run touched)."""
+def replace_where(
+    df: DataFrame, path: str, table: TableSettings, column: str, *, idempotency: tuple[str, int] | None = None
+) -> None:
+    """Atomically replaces the rows whose `column` value occurs in `df` (e.g. the dates a run touched).
+    With `idempotency`, a retried micro-batch that had committed already is skipped (see `append`)."""
     values = [row[0] for row in df.select(column).distinct().collect()]
     if not values:
         return
     predicate = f"`{column.replace('`', '``')}` IN ({', '.join(sql_literal(v) for v in sorted(values))})"
-    (
-        df.write.format("delta")
-        .mode("overwrite")
-        .option("replaceWhere", predicate)
-        .partitionBy(*table.partition_by)
-        .save(path)
-    )
+    writer = df.write.format("delta").mode("overwrite").option("replaceWhere", predicate)
+    if idempotency is not None:
+        writer = writer.option("txnAppId", idempotency[0]).option("txnVersion", idempotency[1])
+    writer.partitionBy(*table.partition_by).save(path)
+
+
+def holds_exactly(spark: SparkSession, path: str, df: DataFrame) -> bool:
+    """The table holds exactly the rows of `df` (as a multiset, ignoring order), in the same columns."""
+    target = spark.read.format("delta").load(path)
+    if sorted(target.columns) != sorted(df.columns):
+        return False
+    target = target.select(*df.columns)
+    return df.exceptAll(target).isEmpty() and target.exceptAll(df).isEmpty()
 
 
 def merge(spark: SparkSession, df: DataFrame, path: str, keys: Sequence[str], *, latest_by: str | None = None) -> None:

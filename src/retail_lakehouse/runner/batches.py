@@ -12,9 +12,10 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql.types import NullType
 
 from retail_lakehouse.config.loader import LoadedConfig
-from retail_lakehouse.config.models import JobSettings, TableSettings
+from retail_lakehouse.config.models import INCREMENTAL_INPUT, JobSettings, TableSettings
 from retail_lakehouse.io import delta_tables, scd2
 from retail_lakehouse.io.schema_evolution import evolve_schema
 from retail_lakehouse.quality.quarantine import QUARANTINE_SCHEMA, split_rows
@@ -81,9 +82,7 @@ class BatchWriter:
         # Materialised once: it is counted, deduplicated and validated, and must be the same rows each time.
         result = spec.apply(inputs, context).localCheckpoint(eager=True)
         result_count = result.count()
-        # A silver transform keeps one row per source row (or per line it explodes), with helpers for the
-        # rules, so its output is what was read; other transforms (filters, aggregates) read their inputs.
-        read = result_count if spec.helper_prefix else sum(df.count() for df in inputs.values())
+        read = self._rows_read(job, spec.helper_prefix is not None, result_count, inputs)
         counts = BatchCounts(read=read)
         keys = job.write.dedupe_keys
         unique = drop_duplicates(result, keys, job.write.latest_by).localCheckpoint(eager=True) if keys else result
@@ -112,6 +111,17 @@ class BatchWriter:
         # Valid rows not written are ones the table holds already, unchanged (or newer).
         counts.duplicates = in_batch_duplicates + valid_count - counts.written
         return counts
+
+    @staticmethod
+    def _rows_read(job: JobSettings, keeps_source_rows: bool, result_count: int, inputs: dict[str, DataFrame]) -> int:
+        # A silver transform keeps one row per source row (or per line it explodes), with helpers for the
+        # rules, so its output is what was read. An incremental aggregate read what is new in its source
+        # (it looks up the rest, e.g. the whole days the new rows fall on); other transforms read their inputs.
+        if keeps_source_rows:
+            return result_count
+        if job.incremental:
+            return int(inputs[INCREMENTAL_INPUT].count())
+        return sum(df.count() for df in inputs.values())
 
     def _validate(
         self,
@@ -192,6 +202,13 @@ class BatchWriter:
         table = config.tables[job.output]
         write = job.write
         shaped = scd2.scd2_columns(rows, write.keys, str(write.valid_from)) if write.mode == "scd2" else rows
+        untyped = [f.name for f in shaped.schema.fields if isinstance(f.dataType, NullType)]
+        if untyped:
+            # Delta would store them as VOID and fail the next run's schema comparison.
+            raise TypeError(
+                f"{job.output}: transform {job.transform} gives column(s) {', '.join(untyped)} without a type "
+                "(a bare null literal); cast them to the type they hold"
+            )
         if delta_tables.current_version(self.spark, path) is None:
             delta_tables.ensure_table(self.spark, path, shaped.schema, table)
         else:
@@ -209,6 +226,9 @@ class BatchWriter:
             rows = rows.exceptAll(self.spark.read.format("delta").load(path).select(*rows.columns))
             if rows.isEmpty():
                 return 0
+        if write.mode == "overwrite" and delta_tables.holds_exactly(self.spark, path, rows):
+            # A full recompute that gives what the table holds: no new version, so a re-run changes nothing.
+            return 0
         if write.mode == "merge":
             delta_tables.merge(self.spark, rows, path, write.keys, latest_by=write.latest_by)
         elif write.mode == "append":
@@ -216,7 +236,7 @@ class BatchWriter:
         elif write.mode == "overwrite":
             delta_tables.overwrite(rows, path, table)
         else:
-            delta_tables.replace_where(rows, path, table, str(write.replace_column))
+            delta_tables.replace_where(rows, path, table, str(write.replace_column), idempotency=idempotency)
         return delta_tables.rows_written_since(self.spark, path, version_before)
 
 

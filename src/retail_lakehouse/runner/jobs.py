@@ -238,7 +238,10 @@ class JobRunner:
             feed_name = feed_of(reference)
             as_stream = streaming and alias == INCREMENTAL_INPUT
             if feed_name is None and as_stream:
-                inputs[alias] = self.spark.readStream.format("delta").load(config.storage.table_path(reference))
+                reader = self.spark.readStream.format("delta")
+                if config.tables[reference].change_data_feed:
+                    reader = reader.option("readChangeFeed", "true")
+                inputs[alias] = reader.load(config.storage.table_path(reference))
             elif feed_name is None:
                 inputs[alias] = read_table(self.spark, config.storage.table_path(reference))
             elif config.feeds[feed_name].format == "jdbc":

@@ -41,10 +41,15 @@ def _lose_rows(inputs: Mapping[str, DataFrame], context: TransformContext) -> Da
     return inputs["raw"].where(F.col("store_id") != "0")
 
 
+def _untyped_column(inputs: Mapping[str, DataFrame], context: TransformContext) -> DataFrame:
+    return inputs["raw"].select("store_id", F.lit(None).alias("note"))
+
+
 TEST_TRANSFORMS = {
     **builtin_transforms(),
     "test.conform": TransformSpec("test.conform", "typed stores", ("raw",), _conform, RenameParams),
     "test.fail": TransformSpec("test.fail", "always fails", ("raw",), _fail),
+    "test.untyped": TransformSpec("test.untyped", "a column of bare nulls", ("raw",), _untyped_column),
     "test.lose_rows": TransformSpec(
         "test.lose_rows", "drops a row it should keep", ("raw",), _lose_rows, preserves_rows=True
     ),

@@ -126,6 +126,27 @@ def test_a_transform_that_loses_rows_fails_reconciliation(spark: SparkSession, t
     )
 
 
+def test_a_column_without_a_type_is_refused_before_anything_is_written(
+    spark: SparkSession, tmp_path: Path, landing: Path
+) -> None:
+    loaded = lakehouse_config(
+        tmp_path,
+        landing,
+        extra_jobs={
+            "silver_broken": {**silver_job("test.untyped", output="silver/broken"), "write": {"mode": "append"}}
+        },
+    )
+    runner = JobRunner(spark, loaded)
+    runner.run("bronze_stores")
+    run = runner.run("silver_broken")
+    assert (run.status, run.error) == (
+        FAILED,
+        "TypeError: silver/broken: transform test.untyped gives column(s) note without a type (a bare null literal); "
+        "cast them to the type they hold",
+    )
+    assert current_version(spark, loaded.config.storage.table_path("silver/broken")) is None
+
+
 def test_describe_error_of_a_py4j_error_gives_the_java_error_and_its_root_cause() -> None:
     text = (
         "An error occurred while calling o1312.collectToPython.\n"

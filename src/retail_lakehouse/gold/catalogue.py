@@ -1,0 +1,28 @@
+"""Every gold transform."""
+
+from __future__ import annotations
+
+from retail_lakehouse.gold.basket import (
+    GOLD_ASSOCIATION_RULES,
+    GOLD_FREQUENT_ITEMSETS,
+    GOLD_FREQUENT_ITEMSETS_FROM_TEXT,
+    GOLD_RECOMMENDATIONS,
+)
+from retail_lakehouse.gold.customers import GOLD_CUSTOMER_360
+from retail_lakehouse.gold.performance import GOLD_PRODUCT_PERFORMANCE, GOLD_STORE_PERFORMANCE
+from retail_lakehouse.gold.pricing import GOLD_PRICE_ELASTICITY, GOLD_PRICE_RECOMMENDATIONS
+from retail_lakehouse.gold.sales import GOLD_SALES_BY_GENDER_CATEGORY, GOLD_SALES_DAILY
+
+GOLD_TRANSFORMS = (
+    GOLD_SALES_DAILY,
+    GOLD_SALES_BY_GENDER_CATEGORY,
+    GOLD_STORE_PERFORMANCE,
+    GOLD_PRODUCT_PERFORMANCE,
+    GOLD_CUSTOMER_360,
+    GOLD_FREQUENT_ITEMSETS,
+    GOLD_FREQUENT_ITEMSETS_FROM_TEXT,
+    GOLD_ASSOCIATION_RULES,
+    GOLD_RECOMMENDATIONS,
+    GOLD_PRICE_ELASTICITY,
+    GOLD_PRICE_RECOMMENDATIONS,
+)

@@ -1,0 +1,67 @@
+"""A short text summary of the gold tables for people: top stores, RFM segments, rules, price moves."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql import functions as F
+
+from retail_lakehouse.config.models import LakehouseConfig
+from retail_lakehouse.io.delta_tables import current_version
+
+TOP = 5
+
+
+def _top_stores(table: DataFrame) -> list[str]:
+    rows = table.orderBy(F.col("net_revenue").desc(), "store_id").limit(TOP).collect()
+    return [
+        f"{r.store_id:>5} {r.name or '?':<24} {r.region or '?':<10} net {r.net_revenue:>14,.2f}"
+        f"  basket {r.avg_basket_value or 0:>8,.2f}  index vs peers {r.revenue_index or 0:>7.1f}"
+        for r in rows
+    ]
+
+
+def _segments(table: DataFrame) -> list[str]:
+    rows = table.groupBy("rfm_segment").agg(F.count(F.lit(1)).alias("n")).orderBy(F.col("n").desc()).collect()
+    return [f"{r.rfm_segment:<10} {r.n:>8,} customers" for r in rows]
+
+
+def _rules(table: DataFrame) -> list[str]:
+    rows = table.orderBy(F.col("lift").desc(), F.col("confidence").desc()).limit(TOP).collect()
+    return [
+        f"{{{', '.join(r.antecedent)}}} => {{{', '.join(r.consequent)}}}"
+        f"  lift {r.lift:.2f}  confidence {r.confidence:.2f}  support {r.support:.4f}"
+        for r in rows
+    ]
+
+
+def _price_moves(table: DataFrame) -> list[str]:
+    gain = F.col("projected_annual_margin") - F.col("current_annual_margin")
+    rows = table.where(F.col("action") != "keep").orderBy(gain.desc()).limit(TOP).collect()
+    return [
+        f"{r.product_id:>8} elasticity {r.elasticity:>6.2f}  {r.current_price:>8} -> {r.recommended_price:>8}"
+        f"  ({r.action})  projected margin/year {r.projected_annual_margin:>12,.0f}"
+        for r in rows
+    ]
+
+
+SECTIONS: list[tuple[str, str, Callable[[DataFrame], list[str]]]] = [
+    ("Top stores by net revenue", "gold/store_performance", _top_stores),
+    ("Customers by RFM segment", "gold/customer_360", _segments),
+    ("Top association rules by lift", "gold/association_rules", _rules),
+    ("Price recommendations with the largest margin gain", "gold/price_recommendations", _price_moves),
+]
+
+
+def summary_lines(spark: SparkSession, config: LakehouseConfig) -> list[str]:
+    lines: list[str] = []
+    for title, table, render in SECTIONS:
+        path = config.storage.table_path(table)
+        lines.append(f"{title} ({table}):")
+        if current_version(spark, path) is None:
+            lines.append("  not built yet: run `lakehouse pipeline analytics`")
+            continue
+        body = render(spark.read.format("delta").load(path))
+        lines.extend(f"  {line}" for line in body or ["(empty)"])
+    return lines
