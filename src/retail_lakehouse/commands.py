@@ -89,7 +89,7 @@ def list_jobs(loaded: LoadedConfig, out: TextIO) -> int:
         out.write("  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip() + "\n")
     out.write("\npipelines:\n")
     for name, pipeline in config.pipelines.items():
-        jobs = "every job" if pipeline.jobs == "*" else ", ".join(pipeline.jobs)
+        jobs = "every batch job" if pipeline.jobs == "*" else ", ".join(pipeline.jobs)
         out.write(f"  {name}: {jobs}\n")
     return EXIT_OK
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 from pydantic import BaseModel, ConfigDict
 from pyspark.sql import DataFrame
@@ -33,6 +33,12 @@ class TransformContext:
 
 TransformFunction = Callable[[Mapping[str, DataFrame], TransformContext], DataFrame]
 
+JobCheck = Callable[[BaseModel, Mapping[str, str], set[str]], "tuple[str, tuple[str, ...]] | None"]
+
+if TYPE_CHECKING:
+    from retail_lakehouse.runner.batches import BatchCounts
+    from retail_lakehouse.runner.streams import MicroBatch
+
 
 @dataclass(frozen=True)
 class TransformSpec:
@@ -47,6 +53,15 @@ class TransformSpec:
     # Output columns starting with this prefix help the rules, deduplication and quarantine (the raw
     # record, its file, ingestion time) and are dropped before the table is written.
     helper_prefix: str | None = None
+    # Inputs a job may leave out (the transform's parameters say when it needs them).
+    optional_inputs: tuple[str, ...] = ()
+    # A streaming transform that merges each micro-batch itself: `apply` turns the input streams into one
+    # stream, `merge_batch` writes a micro-batch of it. Inputs in `reference_inputs` are read whole.
+    merge_batch: Callable[[MicroBatch], BatchCounts] | None = None
+    reference_inputs: tuple[str, ...] = ()
+    # Checks what the parameters imply about the job (an input they need, a table they name): a message and
+    # the key under the job, or None.
+    check_job: JobCheck | None = None
 
 
 TransformRegistry = Mapping[str, TransformSpec]

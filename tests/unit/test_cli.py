@@ -74,7 +74,7 @@ def test_jobs_lists_name_layer_kind_inputs_and_outputs() -> None:
     assert lines[40].startswith("  daily: bronze_stores, bronze_categories, ")
     assert lines[40].endswith(", silver_inventory_latest_snapshots, " + ", ".join(f"gold_{t}" for t in GOLD_TABLES[:5]))
     assert lines[41] == "  analytics: " + ", ".join(f"gold_{t}" for t in GOLD_TABLES)
-    assert "  all: every job" in lines
+    assert "  all: every batch job" in lines
 
 
 def test_help_lists_the_commands(capsys: pytest.CaptureFixture[str]) -> None:

@@ -112,9 +112,11 @@ def _check_references(config: LakehouseConfig, transforms: TransformRegistry, tr
         suite = config.quality.get(job.quality) if job.quality else None
         # Besides the transform's inputs, a job reads the tables its rules take allowed values from.
         lookups = {(rule.value_set_from or "").split(".", 1)[0] for rule in suite.rules} - {""} if suite else set()
-        if set(job.inputs) - lookups != set(spec.inputs) - lookups or not set(spec.inputs) <= set(job.inputs):
+        required, optional = set(spec.inputs) - set(spec.optional_inputs), set(spec.optional_inputs)
+        if not required <= set(job.inputs) or set(job.inputs) - lookups - optional != required - lookups:
+            optional_note = f" (optional: {', '.join(spec.optional_inputs)})" if optional else ""
             raise fail(
-                f"transform {spec.name} takes inputs {', '.join(spec.inputs)}; "
+                f"transform {spec.name} takes inputs {', '.join(spec.inputs)}{optional_note}; "
                 f"configured: {', '.join(job.inputs) or 'none'}",
                 "jobs",
                 job_name,
@@ -142,6 +144,22 @@ def _check_references(config: LakehouseConfig, transforms: TransformRegistry, tr
             raise fail(f"table '{job.output}' is not declared under tables", "jobs", job_name, "output")
         if job.kind == "stream" and any(feed_of(ref) is None for ref in job.inputs.values()):
             raise fail("streaming jobs read feeds only", "jobs", job_name, "inputs")
+        if job.merges_stream and spec.merge_batch is None:
+            raise fail(
+                f"transform {spec.name} does not merge micro-batches; a streaming job with write.mode merge "
+                "needs one that does (e.g. gold.inventory_positions)",
+                "jobs",
+                job_name,
+                "write",
+                "mode",
+            )
+        if spec.merge_batch is not None and not job.merges_stream:
+            raise fail(
+                f"transform {spec.name} merges micro-batches of a stream: set kind: stream and write.mode: merge",
+                "jobs",
+                job_name,
+                "kind",
+            )
         if job.quality is not None:
             suite = config.quality.get(job.quality)
             if suite is None:
@@ -180,7 +198,12 @@ def _check_references(config: LakehouseConfig, transforms: TransformRegistry, tr
         for upstream in job.depends_on:
             if upstream not in config.jobs:
                 raise fail(f"depends on unknown job '{upstream}'", "jobs", job_name, "depends_on")
-        _validate(spec.params_model, job.params, tree, prefix=("jobs", job_name, "params"))
+        params = _validate(spec.params_model, job.params, tree, prefix=("jobs", job_name, "params"))
+        if spec.check_job is not None:
+            problem = spec.check_job(params, job.inputs, set(config.tables))
+            if problem is not None:
+                message, key = problem
+                raise fail(message, "jobs", job_name, *key)
 
     for suite_name, suite in config.quality.items():
         for index, rule in enumerate(suite.rules):

@@ -87,6 +87,51 @@ class LoggingSettings(Section):
 SQL_IDENTIFIER = r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$"
 
 
+class KafkaSettings(Section):
+    """A broker the feed's records also arrive on, one record per message (JSON). Streaming jobs read it
+    instead of the files; batch jobs still read the files. Azure Event Hubs and IoT Hub are read through
+    their Kafka endpoint: bootstrap_servers <namespace>.servicebus.windows.net:9093 plus connection_string."""
+
+    bootstrap_servers: str = Field(description="host:port[,host:port]")
+    topic: str = Field(min_length=1, description="Topic (an Event Hub's name).")
+    connection_string: str | None = Field(
+        None,
+        description="Event Hubs / IoT Hub: use a ${secret:NAME} reference; sets SASL_SSL with PLAIN and "
+        "user $ConnectionString.",
+    )
+    login_module: str = Field(
+        "org.apache.kafka.common.security.plain.PlainLoginModule",
+        description="JAAS login module for connection_string; on Databricks "
+        "kafkashaded.org.apache.kafka.common.security.plain.PlainLoginModule.",
+    )
+    starting_offsets: Literal["earliest", "latest"] = "earliest"
+    max_offsets_per_trigger: PositiveInt | None = Field(None, description="Cap on messages per micro-batch.")
+    options: dict[str, str] = Field(
+        default_factory=dict, description="More Kafka source options, e.g. kafka.security.protocol."
+    )
+
+    def source_options(self) -> dict[str, str]:
+        """The options of Spark's Kafka source."""
+        options = {
+            "kafka.bootstrap.servers": self.bootstrap_servers,
+            "subscribe": self.topic,
+            "startingOffsets": self.starting_offsets,
+            # A retention that dropped messages before the stream read them fails the query: the gap
+            # would otherwise be silent.
+            "failOnDataLoss": "true",
+        }
+        if self.max_offsets_per_trigger is not None:
+            options["maxOffsetsPerTrigger"] = str(self.max_offsets_per_trigger)
+        if self.connection_string is not None:
+            options |= {
+                "kafka.security.protocol": "SASL_SSL",
+                "kafka.sasl.mechanism": "PLAIN",
+                "kafka.sasl.jaas.config": f'{self.login_module} required username="$ConnectionString" '
+                f'password="{self.connection_string}";',
+            }
+        return options | self.options
+
+
 class FeedSettings(Section):
     """A source: a folder of files in the landing zone, or a database table read through JDBC."""
 
@@ -103,6 +148,9 @@ class FeedSettings(Section):
     watermark_column: str | None = Field(
         None, pattern=SQL_IDENTIFIER, description="JDBC: column that grows with every insert and update."
     )
+    kafka: KafkaSettings | None = Field(
+        None, description="Streaming jobs read the feed from this broker topic instead of its files."
+    )
 
     @model_validator(mode="after")
     def _format_has_its_settings(self) -> FeedSettings:
@@ -116,6 +164,8 @@ class FeedSettings(Section):
                 raise ValueError(f"a {self.format} feed needs path and schema")
             if self.url or self.table or self.watermark_column:
                 raise ValueError(f"url, table and watermark_column are for jdbc feeds, not {self.format}")
+        if self.kafka is not None and self.format != "json":
+            raise ValueError(f"a feed read from kafka carries JSON messages; this one is {self.format}")
         return self
 
 
@@ -228,11 +278,11 @@ class JobSettings(Section):
 
     @model_validator(mode="after")
     def _incremental_writes_what_is_new(self) -> JobSettings:
-        if self.kind == "stream" and self.write.mode != "append":
-            raise ValueError("streaming jobs append what is new: set write.mode to append")
+        if self.kind == "stream" and self.write.mode not in ("append", "merge"):
+            raise ValueError("streaming jobs append what is new or merge it: set write.mode to append or merge")
         if self.incremental and self.write.mode == "overwrite":
             raise ValueError("incremental jobs write what is new: use write.mode append, merge, scd2 or replace_where")
-        if self.reads_stream and INCREMENTAL_INPUT not in self.inputs:
+        if self.reads_stream and not self.merges_stream and INCREMENTAL_INPUT not in self.inputs:
             raise ValueError(f"incremental and streaming jobs read their input named '{INCREMENTAL_INPUT}' as a stream")
         return self
 
@@ -242,13 +292,21 @@ class JobSettings(Section):
         return self.incremental or self.kind == "stream"
 
     @property
+    def merges_stream(self) -> bool:
+        """A streaming job whose transform merges each micro-batch into its tables itself (it reads every
+        feed input as a stream except those its transform names as reference data)."""
+        return self.kind == "stream" and self.write.mode == "merge"
+
+    @property
     def layer(self) -> str:
         return self.output.split("/", 1)[0]
 
 
 class PipelineSettings(Section):
     description: str = ""
-    jobs: list[str] | Literal["*"] = Field(description="Job names, or '*' for every job.")
+    jobs: list[str] | Literal["*"] = Field(
+        description="Job names, or '*' for every batch job (streaming jobs run with `lakehouse stream`)."
+    )
 
 
 class LakehouseConfig(Section):
@@ -268,7 +326,9 @@ class LakehouseConfig(Section):
 
     def job_names_of(self, pipeline: str) -> list[str]:
         selected = self.pipelines[pipeline].jobs
-        return list(self.jobs) if selected == "*" else list(selected)
+        if selected == "*":
+            return [name for name, job in self.jobs.items() if job.kind == "batch"]
+        return list(selected)
 
 
 def feed_of(reference: str) -> str | None:

@@ -94,10 +94,40 @@ def holds_exactly(spark: SparkSession, path: str, df: DataFrame) -> bool:
     return df.exceptAll(target).isEmpty() and target.exceptAll(df).isEmpty()
 
 
-def merge(spark: SparkSession, df: DataFrame, path: str, keys: Sequence[str], *, latest_by: str | None = None) -> None:
+# Session settings Delta reads for idempotent MERGE/UPDATE/DELETE (DataFrame writes take options instead).
+TXN_APP_ID_CONF = "spark.databricks.delta.write.txnAppId"
+TXN_VERSION_CONF = "spark.databricks.delta.write.txnVersion"
+
+
+@contextlib.contextmanager
+def idempotent_dml(spark: SparkSession, idempotency: tuple[str, int] | None) -> Iterator[None]:
+    """Within the block, a MERGE is skipped when (application id, version) was already committed to its
+    table; the settings are removed afterwards so no later write of the session is skipped by mistake."""
+    if idempotency is None:
+        yield
+        return
+    spark.conf.set(TXN_APP_ID_CONF, idempotency[0])
+    spark.conf.set(TXN_VERSION_CONF, str(idempotency[1]))
+    try:
+        yield
+    finally:
+        spark.conf.unset(TXN_APP_ID_CONF)
+        spark.conf.unset(TXN_VERSION_CONF)
+
+
+def merge(
+    spark: SparkSession,
+    df: DataFrame,
+    path: str,
+    keys: Sequence[str],
+    *,
+    latest_by: str | None = None,
+    idempotency: tuple[str, int] | None = None,
+) -> None:
     """Upserts on `keys`; a matched row is rewritten only when a value changed, so re-runs change nothing.
     With `latest_by`, only by a row whose value of that column is greater (an older row arriving late
-    changes nothing)."""
+    changes nothing). With `idempotency`, a merge repeated with the same (application id, version) is
+    skipped."""
     on: Column = reduce(lambda a, b: a & b, [F.col(f"target.{k}") == F.col(f"source.{k}") for k in keys])
     values = [c for c in df.columns if c not in keys]
     builder = DeltaTable.forPath(spark, path).alias("target").merge(df.alias("source"), on)
@@ -108,7 +138,8 @@ def merge(spark: SparkSession, df: DataFrame, path: str, keys: Sequence[str], *,
         if latest_by is not None:
             changed = changed & (F.col(f"source.{latest_by}") > F.col(f"target.{latest_by}"))
         builder = builder.whenMatchedUpdateAll(condition=changed)
-    builder.whenNotMatchedInsertAll().execute()
+    with idempotent_dml(spark, idempotency):
+        builder.whenNotMatchedInsertAll().execute()
 
 
 PROGRESS_POLL_SECONDS = 2

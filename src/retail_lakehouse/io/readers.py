@@ -40,12 +40,29 @@ def read_feed(spark: SparkSession, feed: FeedSettings, path: str, *, incremental
     return df.withColumn(SOURCE_FILE, F.col("_metadata.file_path"))
 
 
+def read_feed_stream(spark: SparkSession, feed: FeedSettings, path: str) -> DataFrame:
+    """A feed as a stream: from its Kafka topic when it has one (JSON messages, parsed like the files'
+    lines; the source column names topic, partition and offset), else its new files."""
+    if feed.kafka is None:
+        return read_feed(spark, feed, path, incremental=True)
+    messages = spark.readStream.format("kafka").options(**feed.kafka.source_options()).load()
+    lines = messages.select(
+        F.col("value").cast("string").alias("value"),
+        F.format_string("kafka:%s/%d/%d", "topic", "partition", "offset").alias(SOURCE_FILE),
+    )
+    return parse_json_lines(lines, feed)
+
+
 def _read_json_lines(
     reader: DataStreamReader | DataFrameReader, feed: FeedSettings, path: str, options: dict[str, str]
 ) -> DataFrame:
-    """JSON Lines parsed against the schema; a document with fields the schema does not declare is kept
-    whole in `_rescued_data`, so a new source field is never silently dropped."""
     lines = reader.format("text").options(**options).load(path)
+    return parse_json_lines(lines.withColumn(SOURCE_FILE, F.col("_metadata.file_path")), feed)
+
+
+def parse_json_lines(lines: DataFrame, feed: FeedSettings) -> DataFrame:
+    """JSON Lines (`value`, `_source_file`) parsed against the schema; a document with fields the schema
+    does not declare is kept whole in `_rescued_data`, so a new source field is never silently dropped."""
     schema = DataType.fromDDL(feed_schema_ddl(feed))
     assert isinstance(schema, StructType)
     parsed = F.from_json("value", schema, {"mode": "PERMISSIVE", "columnNameOfCorruptRecord": CORRUPT_RECORD})
@@ -54,7 +71,7 @@ def _read_json_lines(
     return lines.select(
         parsed.alias("document"),
         F.when(F.size(undeclared) > 0, F.col("value")).alias(RESCUED_DATA),
-        F.col("_metadata.file_path").alias(SOURCE_FILE),
+        F.col(SOURCE_FILE),
     ).select("document.*", RESCUED_DATA, SOURCE_FILE)
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import re
 import uuid
 from collections.abc import Callable
@@ -18,6 +17,7 @@ from retail_lakehouse.io.readers import read_feed, read_table
 from retail_lakehouse.quality.results import DqResults
 from retail_lakehouse.registry import TransformContext
 from retail_lakehouse.runner.batches import BatchCounts, BatchWriter, ReconciliationError
+from retail_lakehouse.runner.streams import checkpoint_query_id, run_merge_stream
 from retail_lakehouse.runtime.logging import get_logger, log_context
 from retail_lakehouse.runtime.run_history import FAILED, SUCCEEDED, JobRun, RunHistory
 from retail_lakehouse.runtime.watermarks import Extraction, WatermarkStore
@@ -94,6 +94,8 @@ class JobRunner:
         database_feed = self._database_feed_extracted_incrementally(job)
         if database_feed is not None:
             counts = self._extract_incrementally(job, database_feed, context)
+        elif job.merges_stream:
+            counts = run_merge_stream(self.spark, self.loaded, job_name, context, trigger_seconds)
         elif job.reads_stream and self._appends_stream(job):
             counts = self._run_stream(job_name, job, context, trigger_seconds)
         elif job.reads_stream:
@@ -134,7 +136,7 @@ class JobRunner:
                 # The checkpoint's query id names the writer: a batch repeated after a crash is not
                 # appended twice, and a new checkpoint (a deliberate re-run) is a new writer.
                 if not writer_ids:
-                    writer_ids.append(f"{job_name}:{_query_id(self.spark, checkpoint)}")
+                    writer_ids.append(f"{job_name}:{checkpoint_query_id(self.spark, checkpoint)}")
                 writer_id = writer_ids[0]
                 counts = self.batches.write(
                     job_name, {**inputs, INCREMENTAL_INPUT: batch}, context, idempotency=(writer_id, batch_id)
@@ -251,12 +253,6 @@ class JobRunner:
                 path = config.storage.landing_path(str(feed.path))
                 inputs[alias] = read_feed(self.spark, feed, path, incremental=as_stream)
         return inputs
-
-
-def _query_id(spark: SparkSession, checkpoint: str) -> str:
-    """The id a streaming query keeps in its checkpoint's metadata file for its whole life."""
-    metadata = spark.read.text(f"{checkpoint}/metadata").first()
-    return str(json.loads(metadata[0])["id"]) if metadata else "unknown"
 
 
 def describe_error(exc: BaseException) -> str:

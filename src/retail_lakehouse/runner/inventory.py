@@ -1,0 +1,198 @@
+"""Writes one micro-batch of the inventory stream: events ledger, quarantine, positions and alerts.
+
+Cost follows the batch, not the history: deduplication reads only the ledger's partitions of the dates the
+batch's events fall on; a newer snapshot re-counts earlier deltas only from its own date on; the
+positions table holds one row per store and item whatever the history's length.
+
+Order of the writes, each skipped when this (writer, batch) already committed it: alerts, positions,
+ledger, quarantine. A batch repeated after a crash therefore computes alerts against the positions before
+the batch (the positions merge had not landed) or finds them written already.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping, Sequence
+
+from pydantic import BaseModel
+from pyspark.sql import Column, DataFrame, SparkSession
+from pyspark.sql import functions as F
+from pyspark.sql.types import StructType
+
+from retail_lakehouse.gold.inventory import (
+    BROKEN_RULES,
+    EVENT_KEY,
+    POSITION_COLUMNS,
+    SNAPSHOT_TYPE,
+    InventoryParams,
+    counted,
+    crossed_safety_stock,
+    first_of_each_event,
+    position_updates,
+    safety_stock_alerts,
+)
+from retail_lakehouse.io import delta_tables
+from retail_lakehouse.io.readers import read_table
+from retail_lakehouse.quality.quarantine import RAW_RECORD
+from retail_lakehouse.runner.batches import BatchCounts, ReconciliationError
+from retail_lakehouse.runner.streams import MicroBatch
+from retail_lakehouse.runtime.logging import get_logger
+from retail_lakehouse.silver.standardize import identifier, integer
+
+log = get_logger("inventory")
+WRITER_ID, BATCH_ID, RUN_ID = "writer_id", "batch_id", "run_id"
+QUARANTINE_SUFFIX = "_quarantine"
+
+
+def typed_items(items: DataFrame) -> DataFrame:
+    """Item reference data: item id and its safety stock (the first row of a repeated item)."""
+    typed = items.select(
+        identifier("item_id").alias("item_id"), integer("safety_stock_quantity").alias("safety_stock_quantity")
+    )
+    first = F.first("safety_stock_quantity").alias("safety_stock_quantity")
+    return typed.where(F.col("item_id").isNotNull()).groupBy("item_id").agg(first)
+
+
+def _dates_filter(dates: Sequence[dt.date]) -> Column:
+    # A literal IN on the partition column, so Delta reads only those partitions.
+    return F.col("event_date").isin([F.lit(d) for d in dates])
+
+
+def earlier_events(spark: SparkSession, path: str, batch: MicroBatch) -> DataFrame:
+    """The ledger without what this writer wrote for this batch or later (a batch repeated after a crash
+    must not find its own events and count them as duplicates)."""
+    writer, batch_id = batch.idempotency
+    own_later = (F.col(WRITER_ID) == writer) & (F.col(BATCH_ID) >= batch_id)
+    return read_table(spark, path).where(~own_later)
+
+
+def _ensure(batch: MicroBatch, table: str, schema: StructType) -> str:
+    """The table's path, creating the table on first use (remembered for the run: every check reads the
+    Delta log, which costs more than a small batch's own work)."""
+    config = batch.loaded.config
+    path = config.storage.table_path(table)
+    if path not in batch.existing_tables:
+        delta_tables.ensure_table(batch.spark, path, schema, config.tables[table])
+        batch.existing_tables.add(path)
+    return path
+
+
+def _exists(batch: MicroBatch, path: str) -> bool:
+    if path not in batch.existing_tables and delta_tables.current_version(batch.spark, path) is not None:
+        batch.existing_tables.add(path)
+    return path in batch.existing_tables
+
+
+def check_inventory_job(
+    params: BaseModel, inputs: Mapping[str, str], tables: set[str]
+) -> tuple[str, tuple[str, ...]] | None:
+    """What the parameters imply: POS read when it supplies sales, and the tables the job writes declared."""
+    assert isinstance(params, InventoryParams)
+    if params.sales_feed == "pos" and "pos" not in inputs:
+        return "sales_feed pos reads POS transactions: add input pos (feed:pos_transactions)", ("inputs",)
+    for key, table in (
+        ("events_table", params.events_table),
+        ("events_table", params.events_table + QUARANTINE_SUFFIX),
+        ("alerts_table", params.alerts_table),
+    ):
+        if table not in tables:
+            return f"table '{table}' is not declared under tables", ("params", key)
+    return None
+
+
+def write_inventory_batch(batch: MicroBatch) -> BatchCounts:
+    spark, config = batch.spark, batch.loaded.config
+    params = batch.context.params
+    assert isinstance(params, InventoryParams)
+    now = F.lit(batch.context.run_started_at).cast("timestamp")
+    events = batch.events.persist()
+    try:
+        totals = events.agg(F.count("*"), F.count_if(F.size(BROKEN_RULES) > 0)).first()
+        read, quarantined = (int(totals[0]), int(totals[1])) if totals else (0, 0)
+        if read == 0:
+            return BatchCounts()
+        rejected = events.where(F.size(BROKEN_RULES) > 0)
+        accepted = first_of_each_event(events.where(F.size(BROKEN_RULES) == 0).drop(BROKEN_RULES)).persist()
+        # One pass for the accepted count, the dates to deduplicate against, and the earliest count's date.
+        per_date = accepted.groupBy("event_date").agg(
+            F.count("*").alias("events"), F.count_if(F.col("change_type") == SNAPSHOT_TYPE).alias("snapshots")
+        )
+        dates = per_date.collect()
+        unique = sum(int(row["events"]) for row in dates)
+        snapshot_dates = [row["event_date"] for row in dates if row["snapshots"]]
+
+        ledger_path = config.storage.table_path(params.events_table)
+        ledger = earlier_events(spark, ledger_path, batch) if _exists(batch, ledger_path) else None
+        new = accepted
+        if ledger is not None and dates:
+            seen = ledger.where(_dates_filter([row["event_date"] for row in dates])).select(*EVENT_KEY)
+            new = accepted.join(seen, list(EVENT_KEY), "left_anti")
+        new = new.withColumn("counted", counted(params)).persist()
+        written = new.count()
+        duplicates = (read - quarantined - unique) + (unique - written)
+        if unique > read - quarantined or written > unique:
+            raise ReconciliationError(
+                f"inventory batch {batch.batch_id}: read {read}, quarantined {quarantined}, {unique} distinct "
+                f"events, {written} new: the counts do not reconcile"
+            )
+
+        moving = new.where("counted")
+        if ledger is not None and snapshot_dates:
+            # Only the partitions from the earliest count's date on: a count re-counts deltas after it.
+            earlier_deltas = ledger.where(
+                (F.col("event_date") >= F.lit(min(snapshot_dates)))
+                & F.col("counted")
+                & (F.col("change_type") != SNAPSHOT_TYPE)
+            )
+        else:
+            earlier_deltas = moving.limit(0)
+        positions_path = config.storage.table_path(batch.job.output)
+        current = read_table(spark, positions_path) if _exists(batch, positions_path) else _empty_positions(spark)
+        items = typed_items(batch.references["items"])
+        updates = position_updates(moving, current, earlier_deltas, items, now).persist()
+        alerts = safety_stock_alerts(updates, now)
+        sizes = updates.agg(F.count("*"), F.count_if(crossed_safety_stock())).first()
+        changed_positions, raised = (int(sizes[0]), int(sizes[1])) if sizes else (0, 0)
+        # A batch without alerts writes none: repeated after a crash, it finds the positions it would
+        # compare against either untouched (none again) or already merged (no crossing left to see).
+        if raised:
+            path = _ensure(batch, params.alerts_table, alerts.schema)
+            delta_tables.append(alerts, path, config.tables[params.alerts_table], idempotency=batch.idempotency)
+        if changed_positions:
+            positions = updates.select(*POSITION_COLUMNS)
+            _ensure(batch, batch.job.output, positions.schema)
+            delta_tables.merge(spark, positions, positions_path, batch.job.write.keys, idempotency=batch.idempotency)
+        if written:
+            ledger_rows = new.drop(RAW_RECORD).select(
+                "*",
+                F.lit(batch.writer_id).alias(WRITER_ID),
+                F.lit(batch.batch_id).cast("long").alias(BATCH_ID),
+                F.lit(batch.context.run_id).alias(RUN_ID),
+            )
+            _ensure(batch, params.events_table, ledger_rows.schema)
+            delta_tables.append(
+                ledger_rows, ledger_path, config.tables[params.events_table], idempotency=batch.idempotency
+            )
+        if quarantined:
+            quarantine_table = params.events_table + QUARANTINE_SUFFIX
+            bad = rejected.select(
+                *[c for c in rejected.columns if c != BROKEN_RULES],
+                F.col(BROKEN_RULES).alias("rules_broken"),
+                F.lit(batch.context.run_id).alias(RUN_ID),
+                now.alias("quarantined_at"),
+            )
+            path = _ensure(batch, quarantine_table, bad.schema)
+            delta_tables.append(bad, path, config.tables[quarantine_table], idempotency=batch.idempotency)
+        log.info("micro-batch %d changed %d positions, raised %d alerts", batch.batch_id, changed_positions, raised)
+        return BatchCounts(read=read, written=written, quarantined=quarantined, duplicates=duplicates)
+    finally:
+        # Cached for this batch only: a long-running stream must not accumulate them.
+        spark.catalog.clearCache()
+
+
+def _empty_positions(spark: SparkSession) -> DataFrame:
+    schema = (
+        "store_id STRING, product_id STRING, quantity_on_hand BIGINT, snapshot_quantity INT, snapshot_ts TIMESTAMP, "
+        "last_change_ts TIMESTAMP, safety_stock_quantity INT, below_safety_stock BOOLEAN, updated_at TIMESTAMP"
+    )
+    return spark.createDataFrame([], schema)

@@ -1,0 +1,122 @@
+"""Streaming jobs whose transform merges each micro-batch itself (foreachBatch), exactly once.
+
+The checkpoint commits a micro-batch only after `merge_batch` returned; a batch repeated after a crash
+gets the same batch id, and the writer id (the checkpoint's query id) with that batch id lets every Delta
+write of the batch be skipped when it had already landed (`txnAppId`/`txnVersion`).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from pyspark.sql import DataFrame, SparkSession
+
+from retail_lakehouse.config.loader import LoadedConfig
+from retail_lakehouse.config.models import JobSettings, feed_of
+from retail_lakehouse.io.delta_tables import PROGRESS_POLL_SECONDS, stop_requests
+from retail_lakehouse.io.readers import read_feed, read_feed_stream
+from retail_lakehouse.registry import TransformContext
+from retail_lakehouse.runner.batches import BatchCounts
+from retail_lakehouse.runtime.logging import get_logger
+
+log = get_logger("runner")
+
+
+@dataclass(frozen=True)
+class MicroBatch:
+    """One micro-batch of a merging stream and what its transform needs to write it."""
+
+    spark: SparkSession
+    loaded: LoadedConfig
+    job_name: str
+    job: JobSettings
+    context: TransformContext
+    events: DataFrame
+    references: Mapping[str, DataFrame]
+    writer_id: str
+    batch_id: int
+    # Paths of the tables known to exist, shared by the run's micro-batches.
+    existing_tables: set[str] = field(default_factory=set)
+
+    @property
+    def idempotency(self) -> tuple[str, int]:
+        return self.writer_id, self.batch_id
+
+
+def checkpoint_query_id(spark: SparkSession, checkpoint: str) -> str:
+    """The id a streaming query keeps in its checkpoint's metadata file for its whole life."""
+    metadata = spark.read.text(f"{checkpoint}/metadata").first()
+    return str(json.loads(metadata[0])["id"]) if metadata else "unknown"
+
+
+def run_merge_stream(
+    spark: SparkSession,
+    loaded: LoadedConfig,
+    job_name: str,
+    context: TransformContext,
+    trigger_seconds: float | None,
+) -> BatchCounts:
+    """Runs the job's stream available-now (no trigger) or every `trigger_seconds` until Ctrl-C/SIGTERM."""
+    config = loaded.config
+    job = config.jobs[job_name]
+    spec = loaded.transforms[job.transform]
+    assert spec.merge_batch is not None  # checked when configuration loads
+    merge_batch = spec.merge_batch
+    streams: dict[str, DataFrame] = {}
+    references: dict[str, DataFrame] = {}
+    for alias, reference in job.inputs.items():
+        feed = config.feeds[str(feed_of(reference))]  # streaming jobs read feeds only (checked at load)
+        path = config.storage.landing_path(str(feed.path))
+        if alias in spec.reference_inputs:
+            references[alias] = read_feed(spark, feed, path, incremental=False)
+        else:
+            streams[alias] = read_feed_stream(spark, feed, path)
+    events = spec.apply(streams, context)
+    checkpoint = f"{config.storage.checkpoint_root}/{job_name}"
+    totals = BatchCounts()
+    failures: list[BaseException] = []
+    writer_ids: list[str] = []
+    existing_tables: set[str] = set()
+
+    def process(batch: DataFrame, batch_id: int) -> None:
+        try:
+            if not writer_ids:
+                writer_ids.append(f"{job_name}:{checkpoint_query_id(spark, checkpoint)}")
+            micro_batch = MicroBatch(
+                spark, loaded, job_name, job, context, batch, references, writer_ids[0], batch_id, existing_tables
+            )
+            counts = merge_batch(micro_batch)
+            totals.add(counts)
+            log.info(
+                "micro-batch %d: read %d, wrote %d, quarantined %d, dropped %d duplicates",
+                batch_id,
+                counts.read,
+                counts.written,
+                counts.quarantined,
+                counts.duplicates,
+            )
+        except BaseException as exc:
+            failures.append(exc)
+            raise
+
+    writer = events.writeStream.foreachBatch(process).option("checkpointLocation", checkpoint).queryName(job_name)
+    if trigger_seconds is None:
+        writer = writer.trigger(availableNow=True)
+    else:
+        writer = writer.trigger(processingTime=f"{trigger_seconds} seconds")
+    query = writer.start()
+    try:
+        with stop_requests() as stop_requested:
+            while not query.awaitTermination(PROGRESS_POLL_SECONDS):
+                if stop_requested.is_set():
+                    log.info("stopping %s after the micro-batch under way", job_name)
+                    query.stop()
+    except Exception:
+        if failures:
+            raise failures[0] from None
+        raise
+    if failures:
+        raise failures[0]
+    return totals
