@@ -6,15 +6,17 @@ PY := $(VENV)/bin/python
 BIN := $(VENV)/bin
 # The JVM jars live beside the Python packages they belong to; the session factory finds them there.
 JARS_DIR := $(VENV)/share/retail-lakehouse/jars
+KAFKA_JARS_DIR := $(VENV)/share/retail-lakehouse/kafka
 
-.PHONY: setup demo test lint unit integration clean help
+.PHONY: setup demo test lint unit integration clean help kafka
 
 help:
 	@echo "make demo   set up, generate the default data set, run every pipeline, print a summary"
 	@echo "make test   set up, lint (ruff, mypy), run the whole test suite"
 	@echo "make setup  create .venv, install pinned dependencies, fetch the JVM jars (idempotent)"
+	@echo "make kafka  run a local Apache Kafka broker (KRaft) on 127.0.0.1:$(KAFKA_PORT) until Ctrl-C"
 
-setup: $(VENV)/.installed $(JARS_DIR)/.fetched
+setup: $(VENV)/.installed $(JARS_DIR)/.fetched $(KAFKA_JARS_DIR)/.fetched
 
 $(VENV)/.installed: pyproject.toml constraints.txt
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -27,6 +29,16 @@ $(JARS_DIR)/.fetched: jvm/pom.xml jvm/settings.xml
 	mvn --quiet --batch-mode -s jvm/settings.xml -f jvm/pom.xml dependency:copy-dependencies \
 		-DincludeScope=runtime -DoutputDirectory=$(abspath $(JARS_DIR))
 	@touch $@
+
+$(KAFKA_JARS_DIR)/.fetched: jvm/kafka/pom.xml jvm/settings.xml
+	rm -rf $(KAFKA_JARS_DIR) && mkdir -p $(KAFKA_JARS_DIR)
+	mvn --quiet --batch-mode -s jvm/settings.xml -f jvm/kafka/pom.xml dependency:copy-dependencies \
+		-DincludeScope=runtime -DoutputDirectory=$(abspath $(KAFKA_JARS_DIR))
+	@touch $@
+
+KAFKA_PORT ?= 9092
+kafka: setup
+	$(PY) -m retail_lakehouse.runtime.kafka_broker --port $(KAFKA_PORT)
 
 DEMO_SCALE ?= 1
 # The demo's own key for card tokens (silver); a deployment keeps its key in the secret backend.

@@ -90,6 +90,18 @@ def build_parser() -> OneLineParser:
         default=5.0,
         help="micro-batch interval when running continuously (default 5)",
     )
+    replay = command("replay", "publish a feed's landing-zone records to its Kafka topic or Event Hub")
+    replay.add_argument("feed", metavar="FEED")
+    replay.add_argument("--rate", type=float, default=None, help="records per second (default: as fast as possible)")
+    replay.add_argument(
+        "--date", dest="dates", action="append", metavar="YYYY-MM-DD", default=None, help="arrival date (repeatable)"
+    )
+    replay.add_argument(
+        "--target",
+        choices=("kafka", "eventhubs"),
+        default="kafka",
+        help="kafka: the Kafka protocol (a broker, or Event Hubs' Kafka endpoint); eventhubs: the azure-eventhub SDK",
+    )
     command("summary", "print a short summary of the gold tables: top stores, segments, rules, price moves")
     generate = command("generate", "write synthetic source feeds into the landing zone")
     generate.add_argument(

@@ -46,6 +46,8 @@ def dispatch(args: argparse.Namespace, loaded: LoadedConfig, stdout: TextIO, std
         with spark_session(loaded) as spark:
             run = JobRunner(spark, loaded).run(args.name, trigger_seconds=trigger)
         return report(PipelineOutcome(pipeline_run_id=run.run_id, runs=[run]), loaded, stdout, stderr)
+    if args.command == "replay":
+        return replay_feed(loaded, args, stdout)
     if args.command == "summary":
         from retail_lakehouse.gold.summary import summary_lines
 
@@ -135,3 +137,24 @@ def report(outcome: PipelineOutcome, loaded: LoadedConfig, out: TextIO, err: Tex
         return EXIT_OK
     err.write(f"lakehouse: job {failed.job} failed: {failed.error}\n")
     return EXIT_JOB_FAILED
+
+
+def replay_feed(loaded: LoadedConfig, args: argparse.Namespace, out: TextIO) -> int:
+    from retail_lakehouse.replay import landing_records, publisher_for, replay
+
+    config = loaded.config
+    _check_known("feed", [args.feed], list(config.feeds))
+    feed = config.feeds[args.feed]
+    if args.rate is not None and args.rate <= 0:
+        raise UsageError(f"--rate must be a positive number of records per second, got {args.rate}")
+    folder = config.storage.landing_path(str(feed.path))
+    if "://" in folder:
+        raise UsageError(f"replay reads a local landing zone; feed {args.feed} is at {folder}")
+    publisher = publisher_for(args.feed, feed, args.target)
+    outcome = replay(landing_records(Path(folder), args.dates or ()), publisher, rate=args.rate)
+    assert feed.kafka is not None  # publisher_for checked it
+    out.write(
+        f"{args.feed}: published {outcome.records:,} records to {feed.kafka.topic} in {outcome.seconds:.1f} s "
+        f"({outcome.rate:,.0f}/s)\n"
+    )
+    return EXIT_OK

@@ -1,0 +1,159 @@
+"""A local Apache Kafka broker in KRaft mode (one process is broker and controller), from the jars
+`make setup` fetched: the stand-in for Azure Event Hubs and IoT Hub, which speak the Kafka protocol.
+
+Used by `make kafka` (python -m retail_lakehouse.runtime.kafka_broker), the Kafka tests and the benchmark.
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+from types import TracebackType
+
+from retail_lakehouse.errors import RuntimeSetupError
+
+START_TIMEOUT_SECONDS = 60
+
+
+def default_kafka_jars_dir() -> Path:
+    return Path(sys.prefix) / "share" / "retail-lakehouse" / "kafka"
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def _properties(port: int, controller_port: int, log_dir: Path, partitions: int) -> str:
+    return "\n".join(
+        [
+            "process.roles=broker,controller",
+            "node.id=1",
+            f"controller.quorum.voters=1@127.0.0.1:{controller_port}",
+            f"listeners=PLAINTEXT://127.0.0.1:{port},CONTROLLER://127.0.0.1:{controller_port}",
+            f"advertised.listeners=PLAINTEXT://127.0.0.1:{port}",
+            "controller.listener.names=CONTROLLER",
+            "listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT",
+            f"log.dirs={log_dir}",
+            f"num.partitions={partitions}",
+            # One broker: internal topics cannot have more replicas than that.
+            "offsets.topic.replication.factor=1",
+            "transaction.state.log.replication.factor=1",
+            "transaction.state.log.min.isr=1",
+            "group.initial.rebalance.delay.ms=0",
+            "auto.create.topics.enable=true",
+        ]
+    )
+
+
+class LocalKafkaBroker:
+    """Starts the broker on a loopback port (free ones unless given), waits until it accepts connections,
+    and stops it (and removes its data) on exit."""
+
+    def __init__(
+        self,
+        port: int | None = None,
+        *,
+        partitions: int = 2,
+        jars_dir: Path | None = None,
+        data_dir: Path | None = None,
+        heap: str = "512m",
+    ) -> None:
+        self.port = port or free_port()
+        self.controller_port = free_port()
+        self.partitions = partitions
+        self.jars_dir = jars_dir or default_kafka_jars_dir()
+        self._own_data_dir = data_dir is None
+        self.data_dir = data_dir or Path(tempfile.mkdtemp(prefix="lakehouse-kafka-"))
+        self.heap = heap
+        self.process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def bootstrap_servers(self) -> str:
+        return f"127.0.0.1:{self.port}"
+
+    def _java(self, main_class: str, *args: str) -> list[str]:
+        java = shutil.which("java")
+        if java is None:
+            raise RuntimeSetupError("the Kafka broker needs Java 17 (java on PATH)")
+        return [java, f"-Xmx{self.heap}", "-cp", f"{self.jars_dir}/*", main_class, *args]
+
+    def start(self) -> LocalKafkaBroker:
+        if not any(self.jars_dir.glob("kafka_2.13-*.jar")):
+            raise RuntimeSetupError(f"the Kafka broker jars are not in {self.jars_dir}; run `make setup`")
+        config = self.data_dir / "server.properties"
+        config.write_text(_properties(self.port, self.controller_port, self.data_dir / "logs", self.partitions))
+        cluster_id = uuid.uuid4().hex[:22]
+        subprocess.run(
+            self._java("kafka.tools.StorageTool", "format", "-t", cluster_id, "-c", str(config)),
+            check=True,
+            capture_output=True,
+        )
+        log = (self.data_dir / "broker.log").open("wb")
+        self.process = subprocess.Popen(self._java("kafka.Kafka", str(config)), stdout=log, stderr=subprocess.STDOUT)
+        deadline = time.monotonic() + START_TIMEOUT_SECONDS
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeSetupError(f"the Kafka broker exited; see {self.data_dir / 'broker.log'}")
+            try:
+                with socket.create_connection(("127.0.0.1", self.port), timeout=1):
+                    return self
+            except OSError:
+                time.sleep(0.5)
+        self.stop()
+        raise RuntimeSetupError(f"the Kafka broker did not listen on {self.port} within {START_TIMEOUT_SECONDS} s")
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        self.process = None
+        if self._own_data_dir:
+            shutil.rmtree(self.data_dir, ignore_errors=True)
+
+    def __enter__(self) -> LocalKafkaBroker:
+        return self.start()
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, traceback: TracebackType | None
+    ) -> None:
+        self.stop()
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description="Run a local Apache Kafka broker (KRaft) until Ctrl-C.")
+    parser.add_argument("--port", type=int, default=9092)
+    parser.add_argument("--partitions", type=int, default=2, help="partitions of automatically created topics")
+    args = parser.parse_args(argv)
+    with LocalKafkaBroker(args.port, partitions=args.partitions) as broker:
+        print(f"Kafka broker listening on {broker.bootstrap_servers} (data in {broker.data_dir}); Ctrl-C stops it")
+        stopped = False
+
+        def request_stop(*_: object) -> None:
+            nonlocal stopped
+            stopped = True
+
+        signal.signal(signal.SIGTERM, request_stop)
+        try:
+            while not stopped and broker.process is not None and broker.process.poll() is None:
+                time.sleep(1)
+        except KeyboardInterrupt:
+            pass
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
