@@ -87,6 +87,15 @@ class LoggingSettings(Section):
 SQL_IDENTIFIER = r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$"
 
 
+def reader_option_text(options: Any) -> Any:
+    """Reader options are text to Spark; YAML (and --set) give `true` and `1` as bool and int."""
+    if not isinstance(options, dict):
+        return options
+    return {
+        k: str(v).lower() if isinstance(v, bool) else v if isinstance(v, str) else str(v) for k, v in options.items()
+    }
+
+
 class KafkaSettings(Section):
     """A broker the feed's records also arrive on, one record per message (JSON). Streaming jobs read it
     instead of the files; batch jobs still read the files. Azure Event Hubs and IoT Hub are read through
@@ -109,6 +118,7 @@ class KafkaSettings(Section):
     options: dict[str, str] = Field(
         default_factory=dict, description="More Kafka source options, e.g. kafka.security.protocol."
     )
+    _options_as_text = field_validator("options", mode="before")(reader_option_text)
 
     def source_options(self) -> dict[str, str]:
         """The options of Spark's Kafka source."""
@@ -140,6 +150,7 @@ class FeedSettings(Section):
     path: str | None = Field(None, description="Files: folder relative to the landing root (or an absolute URI).")
     schema_ddl: str | None = Field(None, alias="schema", description="Files: Spark DDL, e.g. 'id STRING'.")
     options: dict[str, str] = Field(default_factory=dict, description="Spark reader options.")
+    _options_as_text = field_validator("options", mode="before")(reader_option_text)
     url: str | None = Field(None, description="JDBC: connection URL, e.g. jdbc:sqlserver://host;database=crm.")
     table: str | None = Field(None, pattern=SQL_IDENTIFIER, description="JDBC: table (or schema.table).")
     driver: str | None = Field(None, description="JDBC: driver class, when the URL does not imply it.")

@@ -97,6 +97,18 @@ def holds_exactly(spark: SparkSession, path: str, df: DataFrame) -> bool:
 # Session settings Delta reads for idempotent MERGE/UPDATE/DELETE (DataFrame writes take options instead).
 TXN_APP_ID_CONF = "spark.databricks.delta.write.txnAppId"
 TXN_VERSION_CONF = "spark.databricks.delta.write.txnVersion"
+USER_METADATA_CONF = "spark.databricks.delta.commitInfo.userMetadata"
+
+
+def idempotency_marker(idempotency: tuple[str, int]) -> str:
+    """What an idempotent MERGE leaves in its commit's userMetadata (see `last_commit_metadata`)."""
+    return f"{idempotency[0]}#{idempotency[1]}"
+
+
+def last_commit_metadata(spark: SparkSession, path: str) -> str | None:
+    """The userMetadata of the table's latest commit: tells a repeated micro-batch that its MERGE landed."""
+    row = DeltaTable.forPath(spark, path).history(1).select("userMetadata").first()
+    return None if row is None else row["userMetadata"]
 
 
 @contextlib.contextmanager
@@ -108,11 +120,12 @@ def idempotent_dml(spark: SparkSession, idempotency: tuple[str, int] | None) -> 
         return
     spark.conf.set(TXN_APP_ID_CONF, idempotency[0])
     spark.conf.set(TXN_VERSION_CONF, str(idempotency[1]))
+    spark.conf.set(USER_METADATA_CONF, idempotency_marker(idempotency))
     try:
         yield
     finally:
-        spark.conf.unset(TXN_APP_ID_CONF)
-        spark.conf.unset(TXN_VERSION_CONF)
+        for key in (TXN_APP_ID_CONF, TXN_VERSION_CONF, USER_METADATA_CONF):
+            spark.conf.unset(key)
 
 
 def merge(

@@ -147,14 +147,23 @@ def write_inventory_batch(batch: MicroBatch) -> BatchCounts:
         else:
             earlier_deltas = moving.limit(0)
         positions_path = config.storage.table_path(batch.job.output)
-        current = read_table(spark, positions_path) if _exists(batch, positions_path) else _empty_positions(spark)
+        positions_exist = _exists(batch, positions_path)
+        # Repeated after a crash that followed its positions merge, the batch must not compute positions
+        # and alerts again from the merged table (it would apply its deltas twice): it only finishes the
+        # ledger and quarantine. Only this stream writes positions, so its latest commit tells.
+        merged = positions_exist and delta_tables.last_commit_metadata(
+            spark, positions_path
+        ) == delta_tables.idempotency_marker(batch.idempotency)
+        current = read_table(spark, positions_path) if positions_exist else _empty_positions(spark)
         items = typed_items(batch.references["items"])
         updates = position_updates(moving, current, earlier_deltas, items, now).persist()
         alerts = safety_stock_alerts(updates, now)
-        sizes = updates.agg(F.count("*"), F.count_if(crossed_safety_stock())).first()
-        changed_positions, raised = (int(sizes[0]), int(sizes[1])) if sizes else (0, 0)
-        # A batch without alerts writes none: repeated after a crash, it finds the positions it would
-        # compare against either untouched (none again) or already merged (no crossing left to see).
+        changed_positions, raised = 0, 0
+        if merged:
+            log.warning("micro-batch %d had merged its positions before an interruption; not repeated", batch.batch_id)
+        else:
+            sizes = updates.agg(F.count("*"), F.count_if(crossed_safety_stock())).first()
+            changed_positions, raised = (int(sizes[0]), int(sizes[1])) if sizes else (0, 0)
         if raised:
             path = _ensure(batch, params.alerts_table, alerts.schema)
             delta_tables.append(alerts, path, config.tables[params.alerts_table], idempotency=batch.idempotency)
