@@ -41,12 +41,22 @@ def ensure_table(spark: SparkSession, path: str, schema: StructType, table: Tabl
     builder.execute()
 
 
-def append(df: DataFrame, path: str, table: TableSettings, *, idempotency: tuple[str, int] | None = None) -> None:
+def append(
+    df: DataFrame,
+    path: str,
+    table: TableSettings,
+    *,
+    idempotency: tuple[str, int] | None = None,
+    commit_marker: str | None = None,
+) -> None:
     """Appends `df`. With `idempotency` (application id, version) Delta skips the write when that
-    application already committed that version, so a retried write cannot add the rows twice."""
+    application already committed that version, so a retried write cannot add the rows twice.
+    `commit_marker` goes into the commit's userMetadata."""
     writer = df.write.format("delta").mode("append").partitionBy(*table.partition_by)
     if idempotency is not None:
         writer = writer.option("txnAppId", idempotency[0]).option("txnVersion", idempotency[1])
+    if commit_marker is not None:
+        writer = writer.option("userMetadata", commit_marker)
     writer.save(path)
 
 
@@ -94,38 +104,14 @@ def holds_exactly(spark: SparkSession, path: str, df: DataFrame) -> bool:
     return df.exceptAll(target).isEmpty() and target.exceptAll(df).isEmpty()
 
 
-# Session settings Delta reads for idempotent MERGE/UPDATE/DELETE (DataFrame writes take options instead).
-TXN_APP_ID_CONF = "spark.databricks.delta.write.txnAppId"
-TXN_VERSION_CONF = "spark.databricks.delta.write.txnVersion"
+# Text a commit carries in its commitInfo (DataFrame writes take the `userMetadata` option instead).
 USER_METADATA_CONF = "spark.databricks.delta.commitInfo.userMetadata"
 
 
-def idempotency_marker(idempotency: tuple[str, int]) -> str:
-    """What an idempotent MERGE leaves in its commit's userMetadata (see `last_commit_metadata`)."""
-    return f"{idempotency[0]}#{idempotency[1]}"
-
-
 def last_commit_metadata(spark: SparkSession, path: str) -> str | None:
-    """The userMetadata of the table's latest commit: tells a repeated micro-batch that its MERGE landed."""
+    """The userMetadata of the table's latest commit (one small file read; no state reconstruction)."""
     row = DeltaTable.forPath(spark, path).history(1).select("userMetadata").first()
     return None if row is None else row["userMetadata"]
-
-
-@contextlib.contextmanager
-def idempotent_dml(spark: SparkSession, idempotency: tuple[str, int] | None) -> Iterator[None]:
-    """Within the block, a MERGE is skipped when (application id, version) was already committed to its
-    table; the settings are removed afterwards so no later write of the session is skipped by mistake."""
-    if idempotency is None:
-        yield
-        return
-    spark.conf.set(TXN_APP_ID_CONF, idempotency[0])
-    spark.conf.set(TXN_VERSION_CONF, str(idempotency[1]))
-    spark.conf.set(USER_METADATA_CONF, idempotency_marker(idempotency))
-    try:
-        yield
-    finally:
-        for key in (TXN_APP_ID_CONF, TXN_VERSION_CONF, USER_METADATA_CONF):
-            spark.conf.unset(key)
 
 
 def merge(
@@ -135,12 +121,11 @@ def merge(
     keys: Sequence[str],
     *,
     latest_by: str | None = None,
-    idempotency: tuple[str, int] | None = None,
+    commit_marker: str | None = None,
 ) -> None:
     """Upserts on `keys`; a matched row is rewritten only when a value changed, so re-runs change nothing.
     With `latest_by`, only by a row whose value of that column is greater (an older row arriving late
-    changes nothing). With `idempotency`, a merge repeated with the same (application id, version) is
-    skipped."""
+    changes nothing). `commit_marker` goes into the commit's userMetadata."""
     on: Column = reduce(lambda a, b: a & b, [F.col(f"target.{k}") == F.col(f"source.{k}") for k in keys])
     values = [c for c in df.columns if c not in keys]
     builder = DeltaTable.forPath(spark, path).alias("target").merge(df.alias("source"), on)
@@ -151,8 +136,14 @@ def merge(
         if latest_by is not None:
             changed = changed & (F.col(f"source.{latest_by}") > F.col(f"target.{latest_by}"))
         builder = builder.whenMatchedUpdateAll(condition=changed)
-    with idempotent_dml(spark, idempotency):
+    if commit_marker is None:
         builder.whenNotMatchedInsertAll().execute()
+        return
+    spark.conf.set(USER_METADATA_CONF, commit_marker)
+    try:
+        builder.whenNotMatchedInsertAll().execute()
+    finally:
+        spark.conf.unset(USER_METADATA_CONF)
 
 
 PROGRESS_POLL_SECONDS = 2

@@ -4,9 +4,9 @@ Cost follows the batch, not the history: deduplication reads only the ledger's p
 batch's events fall on; a newer snapshot re-counts earlier deltas only from its own date on; the
 positions table holds one row per store and item whatever the history's length.
 
-Order of the writes, each skipped when this (writer, batch) already committed it: alerts, positions,
-ledger, quarantine. A batch repeated after a crash therefore computes alerts against the positions before
-the batch (the positions merge had not landed) or finds them written already.
+Order of the writes: alerts, positions, ledger, quarantine; each commit carries the batch's marker. A batch
+repeated after a crash skips the writes whose marker it finds; it computes alerts against the positions
+before the batch (the merge had not landed) or finds them written already.
 """
 
 from __future__ import annotations
@@ -61,7 +61,7 @@ def _dates_filter(dates: Sequence[dt.date]) -> Column:
 def earlier_events(spark: SparkSession, path: str, batch: MicroBatch) -> DataFrame:
     """The ledger without what this writer wrote for this batch or later (a batch repeated after a crash
     must not find its own events and count them as duplicates)."""
-    writer, batch_id = batch.idempotency
+    writer, batch_id = batch.writer_id, batch.batch_id
     own_later = (F.col(WRITER_ID) == writer) & (F.col(BATCH_ID) >= batch_id)
     return read_table(spark, path).where(~own_later)
 
@@ -75,6 +75,16 @@ def _ensure(batch: MicroBatch, table: str, schema: StructType) -> str:
         delta_tables.ensure_table(batch.spark, path, schema, config.tables[table])
         batch.existing_tables.add(path)
     return path
+
+
+def _landed(batch: MicroBatch, path: str) -> bool:
+    """Whether this batch's write to the table landed before an interruption: the stream is the table's
+    only writer, so its latest commit is this batch's or an earlier one's."""
+    return (
+        batch.may_repeat
+        and _exists(batch, path)
+        and delta_tables.last_commit_metadata(batch.spark, path) == batch.commit_marker
+    )
 
 
 def _exists(batch: MicroBatch, path: str) -> bool:
@@ -147,31 +157,29 @@ def write_inventory_batch(batch: MicroBatch) -> BatchCounts:
         else:
             earlier_deltas = moving.limit(0)
         positions_path = config.storage.table_path(batch.job.output)
-        positions_exist = _exists(batch, positions_path)
-        # Repeated after a crash that followed its positions merge, the batch must not compute positions
-        # and alerts again from the merged table (it would apply its deltas twice): it only finishes the
-        # ledger and quarantine. Only this stream writes positions, so its latest commit tells.
-        merged = positions_exist and delta_tables.last_commit_metadata(
-            spark, positions_path
-        ) == delta_tables.idempotency_marker(batch.idempotency)
-        current = read_table(spark, positions_path) if positions_exist else _empty_positions(spark)
+        # Repeated after its positions merge landed, a batch must not compute positions and alerts again
+        # from the merged table (its deltas would count twice): it only finishes the other writes.
+        merged = _landed(batch, positions_path)
+        current = read_table(spark, positions_path) if _exists(batch, positions_path) else _empty_positions(spark)
         items = typed_items(batch.references["items"])
         updates = position_updates(moving, current, earlier_deltas, items, now).persist()
         alerts = safety_stock_alerts(updates, now)
         changed_positions, raised = 0, 0
         if merged:
-            log.warning("micro-batch %d had merged its positions before an interruption; not repeated", batch.batch_id)
+            log.warning("micro-batch %d had merged its positions before an interruption", batch.batch_id)
         else:
             sizes = updates.agg(F.count("*"), F.count_if(crossed_safety_stock())).first()
             changed_positions, raised = (int(sizes[0]), int(sizes[1])) if sizes else (0, 0)
-        if raised:
-            path = _ensure(batch, params.alerts_table, alerts.schema)
-            delta_tables.append(alerts, path, config.tables[params.alerts_table], idempotency=batch.idempotency)
+        marker = batch.commit_marker
+        alerts_path = config.storage.table_path(params.alerts_table)
+        if raised and not _landed(batch, alerts_path):
+            _ensure(batch, params.alerts_table, alerts.schema)
+            delta_tables.append(alerts, alerts_path, config.tables[params.alerts_table], commit_marker=marker)
         if changed_positions:
             positions = updates.select(*POSITION_COLUMNS)
             _ensure(batch, batch.job.output, positions.schema)
-            delta_tables.merge(spark, positions, positions_path, batch.job.write.keys, idempotency=batch.idempotency)
-        if written:
+            delta_tables.merge(spark, positions, positions_path, batch.job.write.keys, commit_marker=marker)
+        if written and not _landed(batch, ledger_path):
             ledger_rows = new.drop(RAW_RECORD).select(
                 "*",
                 F.lit(batch.writer_id).alias(WRITER_ID),
@@ -179,19 +187,18 @@ def write_inventory_batch(batch: MicroBatch) -> BatchCounts:
                 F.lit(batch.context.run_id).alias(RUN_ID),
             )
             _ensure(batch, params.events_table, ledger_rows.schema)
-            delta_tables.append(
-                ledger_rows, ledger_path, config.tables[params.events_table], idempotency=batch.idempotency
-            )
-        if quarantined:
-            quarantine_table = params.events_table + QUARANTINE_SUFFIX
+            delta_tables.append(ledger_rows, ledger_path, config.tables[params.events_table], commit_marker=marker)
+        quarantine_table = params.events_table + QUARANTINE_SUFFIX
+        quarantine_path = config.storage.table_path(quarantine_table)
+        if quarantined and not _landed(batch, quarantine_path):
             bad = rejected.select(
                 *[c for c in rejected.columns if c != BROKEN_RULES],
                 F.col(BROKEN_RULES).alias("rules_broken"),
                 F.lit(batch.context.run_id).alias(RUN_ID),
                 now.alias("quarantined_at"),
             )
-            path = _ensure(batch, quarantine_table, bad.schema)
-            delta_tables.append(bad, path, config.tables[quarantine_table], idempotency=batch.idempotency)
+            _ensure(batch, quarantine_table, bad.schema)
+            delta_tables.append(bad, quarantine_path, config.tables[quarantine_table], commit_marker=marker)
         log.info("micro-batch %d changed %d positions, raised %d alerts", batch.batch_id, changed_positions, raised)
         return BatchCounts(read=read, written=written, quarantined=quarantined, duplicates=duplicates)
     finally:

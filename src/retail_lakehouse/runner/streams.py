@@ -1,8 +1,8 @@
 """Streaming jobs whose transform merges each micro-batch itself (foreachBatch), exactly once.
 
 The checkpoint commits a micro-batch only after `merge_batch` returned; a batch repeated after a crash
-gets the same batch id, and the writer id (the checkpoint's query id) with that batch id lets every Delta
-write of the batch be skipped when it had already landed (`txnAppId`/`txnVersion`).
+gets the same batch id and the same input. The writer id (the checkpoint's query id) with that batch id
+marks each Delta commit of the batch (userMetadata), so a repeated batch skips the writes that landed.
 """
 
 from __future__ import annotations
@@ -37,12 +37,20 @@ class MicroBatch:
     references: Mapping[str, DataFrame]
     writer_id: str
     batch_id: int
-    # Paths of the tables known to exist, shared by the run's micro-batches.
+    # Paths of the tables known to exist, and the batches finished, shared by the run's micro-batches.
     existing_tables: set[str] = field(default_factory=set)
+    finished_batches: list[int] = field(default_factory=list)
 
     @property
-    def idempotency(self) -> tuple[str, int]:
-        return self.writer_id, self.batch_id
+    def commit_marker(self) -> str:
+        """What each commit of this batch carries (userMetadata), so a repeat finds what already landed."""
+        return f"{self.writer_id}#{self.batch_id}"
+
+    @property
+    def may_repeat(self) -> bool:
+        """Only a run's first micro-batch can repeat one an interrupted run started: every later one
+        follows a batch this run finished."""
+        return not self.finished_batches
 
 
 def checkpoint_query_id(spark: SparkSession, checkpoint: str) -> str:
@@ -79,15 +87,27 @@ def run_merge_stream(
     failures: list[BaseException] = []
     writer_ids: list[str] = []
     existing_tables: set[str] = set()
+    finished_batches: list[int] = []
 
     def process(batch: DataFrame, batch_id: int) -> None:
         try:
             if not writer_ids:
                 writer_ids.append(f"{job_name}:{checkpoint_query_id(spark, checkpoint)}")
             micro_batch = MicroBatch(
-                spark, loaded, job_name, job, context, batch, references, writer_ids[0], batch_id, existing_tables
+                spark,
+                loaded,
+                job_name,
+                job,
+                context,
+                batch,
+                references,
+                writer_ids[0],
+                batch_id,
+                existing_tables,
+                finished_batches,
             )
             counts = merge_batch(micro_batch)
+            finished_batches.append(batch_id)
             totals.add(counts)
             log.info(
                 "micro-batch %d: read %d, wrote %d, quarantined %d, dropped %d duplicates",
