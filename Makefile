@@ -11,7 +11,7 @@ KAFKA_JARS_DIR := $(VENV)/share/retail-lakehouse/kafka
 .PHONY: setup demo test lint unit integration clean help kafka
 
 help:
-	@echo "make demo   set up, generate the default data set, run every pipeline, print a summary"
+	@echo "make demo   set up, generate the default data set, run every pipeline and the inventory stream, print a summary"
 	@echo "make test   set up, lint (ruff, mypy), run the whole test suite"
 	@echo "make setup  create .venv, install pinned dependencies, fetch the JVM jars (idempotent)"
 	@echo "make kafka  run a local Apache Kafka broker (KRaft) on 127.0.0.1:$(KAFKA_PORT) until Ctrl-C"
@@ -47,6 +47,7 @@ DEMO_SECRETS := LAKEHOUSE_SECRET_CARD_TOKEN_KEY=$${LAKEHOUSE_SECRET_CARD_TOKEN_K
 demo: setup
 	$(DEMO_SECRETS) $(BIN)/lakehouse generate --scale $(DEMO_SCALE)
 	$(DEMO_SECRETS) $(BIN)/lakehouse pipeline all
+	$(DEMO_SECRETS) $(BIN)/lakehouse stream inventory --available-now
 	$(DEMO_SECRETS) $(BIN)/lakehouse summary
 
 lint: setup

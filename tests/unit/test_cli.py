@@ -82,7 +82,7 @@ def test_help_lists_the_commands(capsys: pytest.CaptureFixture[str]) -> None:
         main(["--help"])
     assert exit_.value.code == 0
     out = capsys.readouterr().out
-    for command in ("jobs", "run", "pipeline", "stream", "summary", "generate"):
+    for command in ("jobs", "run", "pipeline", "stream", "replay", "summary", "generate"):
         assert f"\n    {command} " in out
 
 

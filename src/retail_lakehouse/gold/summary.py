@@ -46,12 +46,51 @@ def _price_moves(table: DataFrame) -> list[str]:
     ]
 
 
+def _positions(table: DataFrame) -> list[str]:
+    totals = table.agg(
+        F.count(F.lit(1)).alias("positions"),
+        F.sum("quantity_on_hand").alias("units"),
+        F.count_if("below_safety_stock").alias("below"),
+    ).first()
+    if totals is None or not totals.positions:
+        return []
+    lowest = table.where("below_safety_stock").orderBy("quantity_on_hand", "store_id", "product_id").limit(TOP)
+    return [
+        f"{totals.positions:,} store x item positions, {totals.units:,} units on hand, "
+        f"{totals.below:,} below safety stock; lowest:",
+        *(
+            f"  store {r.store_id:>4} item {r.product_id:>8} on hand {r.quantity_on_hand:>6} "
+            f"(safety {r.safety_stock_quantity}, counted {r.snapshot_quantity} at {r.snapshot_ts})"
+            for r in lowest.collect()
+        ),
+    ]
+
+
+def _alerts(table: DataFrame) -> list[str]:
+    count = table.count()
+    latest = table.orderBy(F.col("alert_ts").desc(), "store_id", "product_id").limit(TOP).collect()
+    return [
+        f"{count:,} falls below safety stock; latest:",
+        *(
+            f"  {r.alert_ts} store {r.store_id:>4} item {r.product_id:>8} on hand {r.quantity_on_hand} < {r.threshold}"
+            for r in latest
+        ),
+    ]
+
+
 SECTIONS: list[tuple[str, str, Callable[[DataFrame], list[str]]]] = [
     ("Top stores by net revenue", "gold/store_performance", _top_stores),
     ("Customers by RFM segment", "gold/customer_360", _segments),
     ("Top association rules by lift", "gold/association_rules", _rules),
     ("Price recommendations with the largest margin gain", "gold/price_recommendations", _price_moves),
+    ("Inventory positions", "gold/inventory_positions", _positions),
+    ("Inventory alerts", "gold/inventory_alerts", _alerts),
 ]
+# What builds each table, for a section whose table is not there yet.
+BUILT_BY = {
+    "gold/inventory_positions": "lakehouse stream inventory --available-now",
+    "gold/inventory_alerts": "lakehouse stream inventory --available-now (none yet if no stock fell below safety)",
+}
 
 
 def summary_lines(spark: SparkSession, config: LakehouseConfig) -> list[str]:
@@ -60,7 +99,7 @@ def summary_lines(spark: SparkSession, config: LakehouseConfig) -> list[str]:
         path = config.storage.table_path(table)
         lines.append(f"{title} ({table}):")
         if current_version(spark, path) is None:
-            lines.append("  not built yet: run `lakehouse pipeline analytics`")
+            lines.append(f"  not built yet: run `{BUILT_BY.get(table, 'lakehouse pipeline analytics')}`")
             continue
         body = render(spark.read.format("delta").load(path))
         lines.extend(f"  {line}" for line in body or ["(empty)"])

@@ -8,13 +8,13 @@ marks each Delta commit of the batch (userMetadata), so a repeated batch skips t
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 
 from pyspark.sql import DataFrame, SparkSession
 
 from retail_lakehouse.config.loader import LoadedConfig
-from retail_lakehouse.config.models import JobSettings, feed_of
+from retail_lakehouse.config.models import FeedSettings, JobSettings, feed_of
 from retail_lakehouse.io.delta_tables import PROGRESS_POLL_SECONDS, stop_requests
 from retail_lakehouse.io.readers import read_feed, read_feed_stream
 from retail_lakehouse.registry import TransformContext
@@ -53,6 +53,28 @@ class MicroBatch:
         return not self.finished_batches
 
 
+class StreamInputs(Mapping[str, DataFrame]):
+    """The job's input streams, each opened when the transform asks for it: a feed the parameters leave
+    out (POS when the IoT feed supplies sales) is not read, and need not exist."""
+
+    def __init__(self, spark: SparkSession, feeds: Mapping[str, tuple[FeedSettings, str]]) -> None:
+        self.spark = spark
+        self.feeds = feeds
+        self.opened: dict[str, DataFrame] = {}
+
+    def __getitem__(self, alias: str) -> DataFrame:
+        if alias not in self.opened:
+            feed, path = self.feeds[alias]
+            self.opened[alias] = read_feed_stream(self.spark, feed, path)
+        return self.opened[alias]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.feeds)
+
+    def __len__(self) -> int:
+        return len(self.feeds)
+
+
 def checkpoint_query_id(spark: SparkSession, checkpoint: str) -> str:
     """The id a streaming query keeps in its checkpoint's metadata file for its whole life."""
     metadata = spark.read.text(f"{checkpoint}/metadata").first()
@@ -72,16 +94,16 @@ def run_merge_stream(
     spec = loaded.transforms[job.transform]
     assert spec.merge_batch is not None  # checked when configuration loads
     merge_batch = spec.merge_batch
-    streams: dict[str, DataFrame] = {}
     references: dict[str, DataFrame] = {}
+    stream_paths: dict[str, tuple[FeedSettings, str]] = {}
     for alias, reference in job.inputs.items():
         feed = config.feeds[str(feed_of(reference))]  # streaming jobs read feeds only (checked at load)
         path = config.storage.landing_path(str(feed.path))
         if alias in spec.reference_inputs:
             references[alias] = read_feed(spark, feed, path, incremental=False)
         else:
-            streams[alias] = read_feed_stream(spark, feed, path)
-    events = spec.apply(streams, context)
+            stream_paths[alias] = (feed, path)
+    events = spec.apply(StreamInputs(spark, stream_paths), context)
     checkpoint = f"{config.storage.checkpoint_root}/{job_name}"
     totals = BatchCounts()
     failures: list[BaseException] = []

@@ -1,0 +1,232 @@
+"""Benchmark: the inventory stream (`lakehouse stream inventory`) in one run on the same generated data.
+
+    .venv/bin/python bench/inventory_stream.py [--scale 0.5] [--rate 10000] [--seconds 60] [--work DIR]
+
+1. History: generates 30 days. Lakehouse "3 days" streams days 1-2, lakehouse "30 days" days 1-29; then
+   (JVM warm) the micro-batch of day 3 and that of day 30 are timed. Goal: the batch at 10x the history
+   within 1.3x of the batch at 1x.
+2. The accelerator's approach on the 30-day lakehouse: recompute every position from all history (the
+   same rule, `batch_computation`, over every accepted event) and overwrite the table, as it does each
+   trigger; the ratio to our day-30 batch is reported.
+3. Throughput and latency: the stream runs continuously (5 s trigger) on the 30-day lakehouse while a
+   feeder writes a file of IoT change events every second at --rate events per second for --seconds.
+   Latency of an event: from its file being written to the commit of the positions MERGE of its batch
+   (the moment it is visible in gold). Goals: at least 10,000 events/s with p95 under 15 s.
+Results go to docs/benchmarks.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import random
+import shutil
+import tempfile
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+from delta.tables import DeltaTable
+from pyspark.sql import SparkSession
+from pyspark.sql import functions as F
+
+from retail_lakehouse.config import LoadedConfig, load_config
+from retail_lakehouse.generator.landing import generate_landing
+from retail_lakehouse.generator.options import GeneratorOptions
+from retail_lakehouse.gold.inventory import batch_computation
+from retail_lakehouse.runner.inventory import typed_items
+from retail_lakehouse.runner.jobs import JobRunner
+from retail_lakehouse.runtime.spark import get_spark_session
+
+REPO = Path(__file__).resolve().parent.parent
+START = dt.date(2025, 1, 1)
+FEEDS = (
+    "inventory/changes",
+    "inventory/snapshots",
+    "inventory/item",
+    "inventory/store",
+    "inventory/inventory_change_type",
+)
+
+
+def configured(work: Path, name: str) -> LoadedConfig:
+    return load_config(
+        conf_dir=REPO / "conf",
+        set_overrides=[f"storage.landing={work / name / 'landing'}", f"storage.root={work / name / 'lakehouse'}"],
+        environ={"LAKEHOUSE_SECRET_CARD_TOKEN_KEY": "bench-card-token-key"},
+    )
+
+
+def deliver(staging: Path, landing: Path, days: range) -> None:
+    """Copies the arrival-date folders of the given days (1 = the first) of every inventory feed."""
+    for feed in FEEDS:
+        for folder in sorted((staging / feed).iterdir()):
+            day = (dt.date.fromisoformat(folder.name) - START).days + 1
+            if day in days:
+                shutil.copytree(folder, landing / feed / folder.name, dirs_exist_ok=True)
+
+
+def run_stream(spark: SparkSession, loaded: LoadedConfig) -> tuple[float, int]:
+    started = time.perf_counter()
+    run = JobRunner(spark, loaded).run("inventory")
+    assert run.status == "succeeded", run.error
+    return time.perf_counter() - started, int(run.rows_read or 0)
+
+
+def build_history(spark: SparkSession, staging: Path, work: Path, history_days: int) -> tuple[float, int]:
+    """Streams days 1..history_days-1 into the lakehouse "history-<days>"."""
+    loaded = configured(work, f"history-{history_days}")
+    deliver(staging, Path(loaded.config.storage.landing), range(1, history_days))
+    return run_stream(spark, loaded)
+
+
+def next_day_batch(spark: SparkSession, staging: Path, work: Path, history_days: int) -> tuple[float, int]:
+    """Delivers day `history_days` and times its batch."""
+    loaded = configured(work, f"history-{history_days}")
+    deliver(staging, Path(loaded.config.storage.landing), range(history_days, history_days + 1))
+    return run_stream(spark, loaded)
+
+
+def accelerator_recompute(spark: SparkSession, loaded: LoadedConfig, work: Path) -> tuple[float, int]:
+    """Every position from all history, overwriting a table: what the accelerator does each trigger."""
+    config = loaded.config
+    started = time.perf_counter()
+    events = spark.read.format("delta").load(config.storage.table_path("silver/inventory_events")).where("counted")
+    items_path = Path(config.storage.landing) / "inventory/item"
+    items = typed_items(spark.read.csv(str(items_path), header=True, recursiveFileLookup=True))
+    positions = batch_computation(events, items)
+    positions.write.format("delta").mode("overwrite").save(str(work / "accelerator_positions"))
+    return time.perf_counter() - started, events.count()
+
+
+def feeder(landing: Path, keys: list[tuple[str, str]], rate: int, seconds: int, written: dict[str, float]) -> None:
+    """A file of `rate` IoT change events every second (one item each, a restock or a shrink)."""
+    folder = landing / "inventory/changes/2025-02-15"
+    folder.mkdir(parents=True, exist_ok=True)
+    rng = random.Random(7)
+    for second in range(seconds):
+        due = time.time()
+        lines = []
+        for n in range(rate):
+            store, item = keys[rng.randrange(len(keys))]
+            change = 3 if rng.random() < 0.5 else 2
+            quantity = rng.randint(1, 5) * (1 if change == 3 else -1)
+            lines.append(
+                json.dumps(
+                    {
+                        "trans_id": f"B{second:05d}-{n:06d}",
+                        "store_id": int(store),
+                        "date_time": f"2025-02-15 {10 + second // 3600:02d}:{second // 60 % 60:02d}:{second % 60:02d}",
+                        "change_type_id": change,
+                        "items": [{"item_id": int(item), "quantity": quantity}],
+                    }
+                )
+            )
+        part = folder / f".bench-{second:05d}.jsonl.tmp"
+        part.write_text("\n".join(lines) + "\n", encoding="utf-8")
+        final = folder / f"bench-{second:05d}.jsonl"
+        part.rename(final)  # the file stream sees the whole file or none of it
+        written[f"file:{final}"] = time.time()  # as Spark names the file in `_metadata.file_path`
+        time.sleep(max(0.0, due + 1 - time.time()))
+
+
+def percentile(values: list[float], share: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(share * len(ordered)))]
+
+
+def throughput_and_latency(spark: SparkSession, loaded: LoadedConfig, rate: int, seconds: int) -> dict[str, Any]:
+    config = loaded.config
+    positions_path = config.storage.table_path("gold/inventory_positions")
+    keys = [(r.store_id, r.product_id) for r in spark.read.format("delta").load(positions_path).collect()]
+    written: dict[str, float] = {}
+    runner = JobRunner(spark, loaded)
+    stream = threading.Thread(target=lambda: runner.run("inventory", trigger_seconds=5.0))
+    history_version = DeltaTable.forPath(spark, positions_path).history(1).first()["version"]
+    stream.start()
+    time.sleep(10)  # the query starts and finds nothing new before the feeder begins
+    feed_started = time.time()
+    feeder(Path(config.storage.landing), keys, rate, seconds, written)
+    ledger_path = config.storage.table_path("silver/inventory_events")
+    deadline = time.time() + 600
+    while time.time() < deadline:  # until every fed file reached the ledger
+        seen = (
+            spark.read.format("delta")
+            .load(ledger_path)
+            .where(F.col("source").isin(list(written)))
+            .select(F.countDistinct("source"))
+            .first()[0]
+        )
+        if seen == len(written):
+            break
+        time.sleep(2)
+    for query in spark.streams.active:
+        query.stop()
+    stream.join()
+    ledger = spark.read.format("delta").load(ledger_path).where(F.col("source").isin(list(written)))
+    per_file = ledger.groupBy("source", "batch_id").agg(F.count("*").alias("events")).collect()
+    commits = (
+        DeltaTable.forPath(spark, positions_path)
+        .history()
+        .where(F.col("version") > history_version)
+        .select("timestamp", "userMetadata")
+        .collect()
+    )
+    visible = {int(c.userMetadata.rsplit("#", 1)[1]): c.timestamp.timestamp() for c in commits if c.userMetadata}
+    latencies: list[float] = []
+    for row in per_file:
+        latencies += [visible[row.batch_id] - written[row.source]] * row.events
+    batches = sorted({row.batch_id for row in per_file})
+    done = max(visible[b] for b in batches)
+    return {
+        "events": len(latencies),
+        "offered_rate": rate,
+        "sustained_rate": len(latencies) / (done - feed_started),
+        "p50": percentile(latencies, 0.5),
+        "p95": percentile(latencies, 0.95),
+        "max": max(latencies),
+        "batches": len(batches),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--scale", type=float, default=0.5)
+    parser.add_argument("--rate", type=int, default=10_000, help="events per second the feeder writes")
+    parser.add_argument("--seconds", type=int, default=60, help="how long the feeder writes")
+    parser.add_argument("--work", type=Path, default=None)
+    args = parser.parse_args()
+    work = args.work or Path(tempfile.mkdtemp(prefix="bench-inventory-"))
+    shutil.rmtree(work, ignore_errors=True)
+    staging = work / "staging"
+    generate_landing(staging, GeneratorOptions(scale=args.scale, days=30, start_date=START))
+    spark = get_spark_session(configured(work, "history-3").config.spark, warehouse_dir=str(work / "warehouse"))
+
+    build_history(spark, staging, work, 3)
+    build30, build_rows30 = build_history(spark, staging, work, 30)
+    # Both timed batches run in a warm JVM, one after the other.
+    t3, rows3 = next_day_batch(spark, staging, work, 3)
+    t30, rows30 = next_day_batch(spark, staging, work, 30)
+    print(f"scale {args.scale}: 30-day history built in one batch: {build_rows30:,} events in {build30:.1f} s")
+    print(f"day 3 batch (history 2 days): {rows3:,} events in {t3:.1f} s")
+    print(f"day 30 batch (history 29 days): {rows30:,} events in {t30:.1f} s")
+    print(f"batch at 10x history / batch at 1x: {t30 / t3:.2f} (goal: at most 1.3)")
+
+    loaded30 = configured(work, "history-30")
+    accelerator, events = accelerator_recompute(spark, loaded30, work)
+    print(f"accelerator approach at 30 days (recompute all {events:,} events, overwrite): {accelerator:.1f} s")
+    print(f"accelerator / ours for the day-30 trigger: {accelerator / t30:.2f}")
+
+    result = throughput_and_latency(spark, loaded30, args.rate, args.seconds)
+    print(
+        f"continuous, 5 s trigger, {result['offered_rate']:,} events/s offered for {args.seconds} s: "
+        f"{result['events']:,} events in {result['batches']} batches, "
+        f"sustained {result['sustained_rate']:,.0f} events/s; "
+        f"latency p50 {result['p50']:.1f} s, p95 {result['p95']:.1f} s, max {result['max']:.1f} s"
+    )
+
+
+if __name__ == "__main__":
+    main()
