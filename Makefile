@@ -55,9 +55,9 @@ lint: setup
 	$(BIN)/ruff format --check src tests jobs bench
 	$(BIN)/mypy
 
-# Two workers: the long end-to-end pipeline test (collected first) runs beside the rest; most of a Spark
-# test's time is the driver waiting, so two JVMs share the 2 cores well.
-PYTEST_WORKERS ?= 2
+# Three workers: the two long tests (collected first: the end-to-end daily pipeline, the stream restart)
+# run beside the rest; most of a Spark test's time is the driver waiting, so the JVMs share the 2 cores.
+PYTEST_WORKERS ?= 3
 
 test: setup lint
 	$(BIN)/pytest -n $(PYTEST_WORKERS) --dist worksteal

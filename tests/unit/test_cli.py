@@ -43,6 +43,7 @@ ALL_JOBS = [
     *BRONZE_JOBS,
     *(f"silver_{table}" for table in SILVER_TABLES),
     *(f"gold_{table}" for table in GOLD_TABLES),
+    "inventory",
 ]
 
 
@@ -70,10 +71,11 @@ def test_jobs_lists_name_layer_kind_inputs_and_outputs() -> None:
     ]
     assert lines[27].split()[:3] == ["gold_sales_daily", "gold", "batch"]
     assert lines[36].split()[0] == "gold_price_recommendations"
-    assert lines[39].startswith("  bronze: bronze_stores, bronze_categories, ")
-    assert lines[40].startswith("  daily: bronze_stores, bronze_categories, ")
-    assert lines[40].endswith(", silver_inventory_latest_snapshots, " + ", ".join(f"gold_{t}" for t in GOLD_TABLES[:5]))
-    assert lines[41] == "  analytics: " + ", ".join(f"gold_{t}" for t in GOLD_TABLES)
+    assert lines[37].split()[:3] == ["inventory", "gold", "stream"]
+    assert lines[40].startswith("  bronze: bronze_stores, bronze_categories, ")
+    assert lines[41].startswith("  daily: bronze_stores, bronze_categories, ")
+    assert lines[41].endswith(", silver_inventory_latest_snapshots, " + ", ".join(f"gold_{t}" for t in GOLD_TABLES[:5]))
+    assert lines[42] == "  analytics: " + ", ".join(f"gold_{t}" for t in GOLD_TABLES)
     assert "  all: every batch job" in lines
 
 
@@ -99,9 +101,8 @@ def test_help_lists_the_commands(capsys: pytest.CaptureFixture[str]) -> None:
             "(pipelines: bronze, daily, analytics, all; see `lakehouse jobs`)",
         ),
         (
-            ["stream", "inventory"],
-            "lakehouse: error: unknown streaming job 'inventory' (streaming jobs: none "
-            "configured; see `lakehouse jobs`)",
+            ["stream", "stock"],
+            "lakehouse: error: unknown streaming job 'stock' (streaming jobs: inventory; see `lakehouse jobs`)",
         ),
         (
             ["jobs", "--set", "spark.shuffle_partitions=0"],
