@@ -36,7 +36,9 @@ class Workspace:
             env={**self.env, **(extra_env or {})},
             capture_output=True,
             text=True,
-            timeout=600,
+            # A guard against a hung command, not a time budget: a whole pipeline on three busy test
+            # workers sharing two cores can take more than ten minutes.
+            timeout=1800,
         )
 
 

@@ -45,12 +45,12 @@ QUARANTINE_SUFFIX = "_quarantine"
 
 
 def typed_items(items: DataFrame) -> DataFrame:
-    """Item reference data: item id and its safety stock (the first row of a repeated item)."""
+    """Item reference data: item id and its safety stock (the largest, for an item listed twice)."""
     typed = items.select(
         identifier("item_id").alias("item_id"), integer("safety_stock_quantity").alias("safety_stock_quantity")
     )
-    first = F.first("safety_stock_quantity").alias("safety_stock_quantity")
-    return typed.where(F.col("item_id").isNotNull()).groupBy("item_id").agg(first)
+    largest = F.max("safety_stock_quantity").alias("safety_stock_quantity")
+    return typed.where(F.col("item_id").isNotNull()).groupBy("item_id").agg(largest)
 
 
 def _dates_filter(dates: Sequence[dt.date]) -> Column:
