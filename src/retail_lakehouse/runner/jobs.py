@@ -17,7 +17,7 @@ from retail_lakehouse.io.readers import read_feed, read_table
 from retail_lakehouse.quality.results import DqResults
 from retail_lakehouse.registry import TransformContext
 from retail_lakehouse.runner.batches import BatchCounts, BatchWriter, ReconciliationError
-from retail_lakehouse.runner.streams import checkpoint_query_id, run_merge_stream
+from retail_lakehouse.runner.streams import await_batches, checkpoint_query_id, run_merge_stream
 from retail_lakehouse.runtime.logging import get_logger, log_context
 from retail_lakehouse.runtime.run_history import FAILED, SUCCEEDED, JobRun, RunHistory
 from retail_lakehouse.runtime.watermarks import Extraction, WatermarkStore
@@ -153,14 +153,7 @@ class JobRunner:
             .trigger(availableNow=True)
             .start()
         )
-        try:
-            query.awaitTermination()
-        except Exception:
-            if failures:
-                raise failures[0] from None
-            raise
-        if failures:
-            raise failures[0]
+        await_batches(query, failures)
         return totals
 
     def _run_stream(

@@ -12,6 +12,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 
 from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql.streaming.query import StreamingQuery
 
 from retail_lakehouse.config.loader import LoadedConfig
 from retail_lakehouse.config.models import FeedSettings, JobSettings, feed_of
@@ -148,12 +149,18 @@ def run_merge_stream(
         writer = writer.trigger(availableNow=True)
     else:
         writer = writer.trigger(processingTime=f"{trigger_seconds} seconds")
-    query = writer.start()
+    await_batches(writer.start(), failures)
+    return totals
+
+
+def await_batches(query: StreamingQuery, failures: list[BaseException]) -> None:
+    """Waits for a foreachBatch query to end (available-now) or to be stopped (Ctrl-C, SIGTERM), then
+    raises the error a micro-batch raised, rather than the JVM's wrapper of it."""
     try:
         with stop_requests() as stop_requested:
             while not query.awaitTermination(PROGRESS_POLL_SECONDS):
                 if stop_requested.is_set():
-                    log.info("stopping %s after the micro-batch under way", job_name)
+                    log.info("stopping %s after the micro-batch under way", query.name)
                     query.stop()
     except Exception:
         if failures:
@@ -161,4 +168,3 @@ def run_merge_stream(
         raise
     if failures:
         raise failures[0]
-    return totals
