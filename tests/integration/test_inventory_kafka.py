@@ -17,7 +17,7 @@ from retail_lakehouse.runtime.kafka_broker import LocalKafkaBroker
 from retail_lakehouse.runtime.run_history import SUCCEEDED
 from tests.conftest import REPO_ROOT
 from tests.integration.conftest import Workspace
-from tests.unit.runner.test_inventory_stream import alerts, arrive, at, positions
+from tests.unit.runner.test_inventory_stream import REORDER, SAFETY, alerts, arrive, at, positions
 
 
 @pytest.fixture(scope="module")
@@ -57,7 +57,13 @@ def test_sequence_through_kafka_with_repeated_deliveries(
         ("1", "103", 4, None, None, at("09:00"), False),
         ("1", "104", -2, None, None, at("13:00"), True),
     }
-    assert alerts(spark, loaded) == [("1", "102", 0, 3, at("14:00")), ("1", "104", -2, 10, at("13:00"))]
+    assert alerts(spark, loaded) == [
+        ("1", "101", 13, 15, at("12:00"), REORDER),
+        ("1", "102", 0, 3, at("14:00"), SAFETY),
+        ("1", "102", 0, 8, at("14:00"), REORDER),
+        ("1", "104", -2, 10, at("13:00"), SAFETY),
+        ("1", "104", -2, 12, at("13:00"), REORDER),
+    ]
 
     ledger = spark.read.format("delta").load(loaded.config.storage.table_path("silver/inventory_events"))
     sources = {row.source.split("/")[0] for row in ledger.where("feed != 'snapshot'").select("source").collect()}

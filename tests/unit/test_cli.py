@@ -59,8 +59,8 @@ def test_jobs_lists_name_layer_kind_inputs_and_outputs() -> None:
     lines = out.splitlines()
     assert lines[0].split() == ["JOB", "LAYER", "KIND", "INPUTS", "OUTPUTS"]
     assert lines[1].split() == ["bronze_stores", "bronze", "batch", "feed", "stores", "bronze/stores"]
-    assert lines[14].split()[0] == "bronze_inventory_snapshots"
-    assert lines[20].split() == [
+    assert lines[15].split()[0] == "bronze_inventory_snapshots"
+    assert lines[21].split() == [
         "silver_transactions",
         "silver",
         "batch",
@@ -69,13 +69,13 @@ def test_jobs_lists_name_layer_kind_inputs_and_outputs() -> None:
         "silver/stores",
         "silver/transactions",
     ]
-    assert lines[27].split()[:3] == ["gold_sales_daily", "gold", "batch"]
-    assert lines[36].split()[0] == "gold_price_recommendations"
-    assert lines[37].split()[:3] == ["inventory", "gold", "stream"]
-    assert lines[40].startswith("  bronze: bronze_stores, bronze_categories, ")
-    assert lines[41].startswith("  daily: bronze_stores, bronze_categories, ")
-    assert lines[41].endswith(", silver_inventory_latest_snapshots, " + ", ".join(f"gold_{t}" for t in GOLD_TABLES[:5]))
-    assert lines[42] == "  analytics: " + ", ".join(f"gold_{t}" for t in GOLD_TABLES)
+    assert lines[28].split()[:3] == ["gold_sales_daily", "gold", "batch"]
+    assert lines[37].split()[0] == "gold_price_recommendations"
+    assert lines[38].split()[:3] == ["inventory", "gold", "stream"]
+    assert lines[41].startswith("  bronze: bronze_stores, bronze_categories, ")
+    assert lines[42].startswith("  daily: bronze_stores, bronze_categories, ")
+    assert lines[42].endswith(", silver_inventory_latest_snapshots, " + ", ".join(f"gold_{t}" for t in GOLD_TABLES[:5]))
+    assert lines[43] == "  analytics: " + ", ".join(f"gold_{t}" for t in GOLD_TABLES)
     assert "  all: every batch job" in lines
 
 

@@ -75,6 +75,12 @@ def next_prices(seed: int, day: int, demand: ProductDemand, previous: np.ndarray
     return DayPrices(list_price=price, changed=changed, promotion=promotion)
 
 
+def typical_daily_lines(demand: ProductDemand, scale: float) -> np.ndarray:
+    """Expected POS lines per product on an average weekday at list price (what a planner forecasts)."""
+    lines: np.ndarray = LINES_PER_DAY_AT_SCALE_1 * scale * demand.popularity * WEEKDAY_FACTOR.mean()
+    return lines
+
+
 def expected_lines(demand: ProductDemand, prices: DayPrices, weekday: int, scale: float) -> np.ndarray:
     effective = prices.list_price * (1 - prices.promotion)
     response = (effective / demand.base_price) ** demand.elasticity

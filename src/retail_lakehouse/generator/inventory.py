@@ -23,6 +23,7 @@ SHRINK_TIME = "21:05:00"
 COUNT_TIME = "22:00:00"
 INITIAL_COUNT_TIME = "05:00:00"
 CYCLE_DAYS = 30  # every item of every store is counted once in this many days
+UNITS_PER_LINE = 1.4  # a POS line sells 1 + Poisson(0.4) units
 
 
 @dataclass
@@ -38,6 +39,19 @@ class StockLedger:
         rng = stream(seed, "opening-stock")
         quantity = safety[None, :] * rng.integers(3, 7, (stores, len(safety)))
         return cls(quantity=quantity.astype(np.int64), safety=safety.astype(np.int64), product_ids=product_ids)
+
+
+def reorder_points(
+    safety: np.ndarray, lead_time_days: np.ndarray, daily_lines: np.ndarray, store_weights: np.ndarray
+) -> np.ndarray:
+    """Reorder point per (physical store, product): safety stock plus the units the store expects to sell
+    while the supplier delivers (expected daily units at that store x the supplier's lead time), rounded up.
+
+    `daily_lines`: expected POS lines per product and day over all stores; `store_weights`: each physical
+    store's share of them."""
+    daily_units = store_weights[:, None] * (daily_lines * UNITS_PER_LINE)[None, :]
+    points: np.ndarray = safety[None, :] + np.ceil(daily_units * lead_time_days[None, :]).astype(np.int64)
+    return points
 
 
 @dataclass(frozen=True)

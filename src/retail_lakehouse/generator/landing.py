@@ -18,9 +18,15 @@ import numpy as np
 import pandas as pd
 
 from retail_lakehouse.generator import activity, dirty, serialize
-from retail_lakehouse.generator.demand import DayPrices, next_prices, product_demand
+from retail_lakehouse.generator.demand import DayPrices, next_prices, product_demand, typical_daily_lines
 from retail_lakehouse.generator.dimensions import Dimensions, make_dimensions
-from retail_lakehouse.generator.inventory import StockLedger, employee_ids, opening_snapshot, simulate_day
+from retail_lakehouse.generator.inventory import (
+    StockLedger,
+    employee_ids,
+    opening_snapshot,
+    reorder_points,
+    simulate_day,
+)
 from retail_lakehouse.generator.options import GeneratorOptions
 from retail_lakehouse.generator.randomness import stream
 from retail_lakehouse.generator.reference import INVENTORY_CHANGE_TYPES
@@ -85,6 +91,7 @@ FEED_FOLDERS = {
     "competitor_prices": "competitor_prices",
     "inventory_store": "inventory/store",
     "inventory_item": "inventory/item",
+    "inventory_reorder_points": "inventory/reorder_point",
     "inventory_change_type": "inventory/inventory_change_type",
     "inventory_changes": "inventory/changes",
     "inventory_snapshots": "inventory/snapshots",
@@ -190,6 +197,26 @@ class Simulation:
         return planted
 
 
+def store_reorder_points(sim: Simulation) -> pd.DataFrame:
+    """The physical stores' reorder point of every item (the online store orders centrally: none)."""
+    products, suppliers = sim.dims.products, sim.dims.suppliers.set_index("supplier_id")
+    lead_time = suppliers.loc[products["supplier_id"], "lead_time_days"].to_numpy()
+    points = reorder_points(
+        products["safety_stock_quantity"].to_numpy(),
+        lead_time,
+        typical_daily_lines(sim.demand, sim.options.scale),
+        sim.store_weights,
+    )
+    stores = sim.dims.stores["store_id"].to_numpy()[1:]
+    return pd.DataFrame(
+        {
+            "store_id": np.repeat(stores, len(products)),
+            "item_id": np.tile(sim.product_ids, len(stores)),
+            "reorder_point_quantity": points.ravel(),
+        }
+    )
+
+
 def origin_delivery(sim: Simulation, date: dt.date, opening_count: pd.DataFrame) -> Delivery:
     """Master data and the opening stock count, delivered on the first day."""
     d = date.isoformat()
@@ -218,6 +245,7 @@ def origin_delivery(sim: Simulation, date: dt.date, opening_count: pd.DataFrame)
         landing_path("inventory_item", date, "item.txt"),
         items[["item_id", "name", "supplier_id", "safety_stock_quantity"]],
     )
+    delivery.csv(landing_path("inventory_reorder_points", date, "reorder_point.csv"), store_reorder_points(sim))
     # The accelerator's file has no trailing newline; keep that, readers must cope with it.
     delivery.csv(
         landing_path("inventory_change_type", date, "inventory_change_type.txt"),

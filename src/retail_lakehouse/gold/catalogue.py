@@ -19,9 +19,9 @@ from retail_lakehouse.runner.inventory import check_inventory_job, write_invento
 GOLD_INVENTORY_POSITIONS = TransformSpec(
     name="gold.inventory_positions",
     description="IoT and POS deltas and counts -> inventory positions and alerts, one merge per micro-batch",
-    inputs=("changes", "snapshots", "pos", "items"),
-    optional_inputs=("pos",),
-    reference_inputs=("items",),
+    inputs=("changes", "snapshots", "pos", "items", "reorder_points"),
+    optional_inputs=("pos", "reorder_points"),
+    reference_inputs=("items", "reorder_points"),
     apply=inventory_events,
     merge_batch=write_inventory_batch,
     params_model=InventoryParams,

@@ -71,7 +71,9 @@ class InventoryParams(BaseModel):
         description="Every accepted event (deduplicated), the ledger a newer snapshot re-counts deltas from; "
         "rejected events go to <events_table>_quarantine.",
     )
-    alerts_table: str = Field("gold/inventory_alerts", description="One row per fall below safety stock.")
+    alerts_table: str = Field(
+        "gold/inventory_alerts", description="One row per fall below safety stock or below the reorder point."
+    )
 
 
 # --- parsing: each feed's records to events (pure; works on a stream or a batch) ---------------------------
@@ -304,22 +306,40 @@ def position_updates(
     )
 
 
-def crossed_safety_stock() -> Column:
-    """A position update that falls below safety stock: below now and not before (or new)."""
-    was_below = F.col("previous_quantity_on_hand") < F.col("safety_stock_quantity")
-    return F.col("below_safety_stock") & ~F.coalesce(was_below, F.lit(False))
+# Alert type -> the column of a position update holding its threshold.
+ALERT_THRESHOLDS = {"safety_stock": "safety_stock_quantity", "reorder_point": "reorder_point_quantity"}
 
 
-def safety_stock_alerts(updates: DataFrame, now: Column) -> DataFrame:
-    """One alert per fall below safety stock, not one per batch while the position stays below."""
-    return updates.where(crossed_safety_stock()).select(
-        *POSITION_KEY,
-        "quantity_on_hand",
-        F.col("safety_stock_quantity").alias("threshold"),
-        F.lit("safety_stock").alias("alert_type"),
-        F.col("last_change_ts").alias("alert_ts"),
-        now.alias("detected_at"),
-    )
+def with_reorder_points(updates: DataFrame, reorder_points: DataFrame | None) -> DataFrame:
+    """Position updates with each position's reorder point (null where none is set).
+    `reorder_points`: store_id, product_id, reorder_point_quantity, one row per position."""
+    if reorder_points is None:
+        return updates.withColumn("reorder_point_quantity", F.lit(None).cast("int"))
+    return updates.join(F.broadcast(reorder_points), list(POSITION_KEY), "left")
+
+
+def crossed_below(threshold: str) -> Column:
+    """A position update that falls below the threshold column: below now and not before (or new)."""
+    below_now = F.col("quantity_on_hand") < F.col(threshold)
+    was_below = F.col("previous_quantity_on_hand") < F.col(threshold)
+    return F.coalesce(below_now, F.lit(False)) & ~F.coalesce(was_below, F.lit(False))
+
+
+def inventory_alerts(updates: DataFrame, now: Column) -> DataFrame:
+    """One alert per fall below safety stock or below the reorder point, not one per batch while the
+    position stays below (a position first seen below a threshold has fallen below it)."""
+    kinds = [
+        updates.where(crossed_below(column)).select(
+            *POSITION_KEY,
+            "quantity_on_hand",
+            F.col(column).cast("int").alias("threshold"),
+            F.lit(alert_type).alias("alert_type"),
+            F.col("last_change_ts").alias("alert_ts"),
+            now.alias("detected_at"),
+        )
+        for alert_type, column in ALERT_THRESHOLDS.items()
+    ]
+    return reduce(DataFrame.unionByName, kinds)
 
 
 def first_of_each_event(events: DataFrame) -> DataFrame:

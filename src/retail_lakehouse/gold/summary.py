@@ -67,12 +67,14 @@ def _positions(table: DataFrame) -> list[str]:
 
 
 def _alerts(table: DataFrame) -> list[str]:
-    count = table.count()
-    latest = table.orderBy(F.col("alert_ts").desc(), "store_id", "product_id").limit(TOP).collect()
+    kinds = table.groupBy("alert_type").count().orderBy("alert_type").collect()
+    latest = table.orderBy(F.col("alert_ts").desc(), "store_id", "product_id", "alert_type").limit(TOP).collect()
+    falls = ", ".join(f"{r['count']:,} below {r.alert_type.replace('_', ' ')}" for r in kinds)
     return [
-        f"{count:,} falls below safety stock; latest:",
+        f"falls: {falls}; latest:",
         *(
             f"  {r.alert_ts} store {r.store_id:>4} item {r.product_id:>8} on hand {r.quantity_on_hand} < {r.threshold}"
+            f" ({r.alert_type.replace('_', ' ')})"
             for r in latest
         ),
     ]
@@ -89,7 +91,7 @@ SECTIONS: list[tuple[str, str, Callable[[DataFrame], list[str]]]] = [
 # What builds each table, for a section whose table is not there yet.
 BUILT_BY = {
     "gold/inventory_positions": "lakehouse stream inventory --available-now",
-    "gold/inventory_alerts": "lakehouse stream inventory --available-now (none yet if no stock fell below safety)",
+    "gold/inventory_alerts": "lakehouse stream inventory --available-now (none yet if no stock fell below a threshold)",
 }
 
 

@@ -20,16 +20,19 @@ from pyspark.sql import functions as F
 from pyspark.sql.types import StructType
 
 from retail_lakehouse.gold.inventory import (
+    ALERT_THRESHOLDS,
     BROKEN_RULES,
     EVENT_KEY,
     POSITION_COLUMNS,
+    POSITION_KEY,
     SNAPSHOT_TYPE,
     InventoryParams,
     counted,
-    crossed_safety_stock,
+    crossed_below,
     first_of_each_event,
+    inventory_alerts,
     position_updates,
-    safety_stock_alerts,
+    with_reorder_points,
 )
 from retail_lakehouse.io import delta_tables
 from retail_lakehouse.io.readers import read_table
@@ -51,6 +54,17 @@ def typed_items(items: DataFrame) -> DataFrame:
     )
     largest = F.max("safety_stock_quantity").alias("safety_stock_quantity")
     return typed.where(F.col("item_id").isNotNull()).groupBy("item_id").agg(largest)
+
+
+def typed_reorder_points(reorder_points: DataFrame) -> DataFrame:
+    """Replenishment parameters: the reorder point per store and item (the largest, for one listed twice)."""
+    typed = reorder_points.select(
+        identifier("store_id").alias("store_id"),
+        identifier("item_id").alias("product_id"),
+        integer("reorder_point_quantity").alias("reorder_point_quantity"),
+    )
+    known = typed.where(F.col("store_id").isNotNull() & F.col("product_id").isNotNull())
+    return known.groupBy(*POSITION_KEY).agg(F.max("reorder_point_quantity").alias("reorder_point_quantity"))
 
 
 def _dates_filter(dates: Sequence[dt.date]) -> Column:
@@ -162,14 +176,19 @@ def write_inventory_batch(batch: MicroBatch) -> BatchCounts:
         merged = _landed(batch, positions_path)
         current = read_table(spark, positions_path) if _exists(batch, positions_path) else _empty_positions(spark)
         items = typed_items(batch.references["items"])
-        updates = position_updates(moving, current, earlier_deltas, items, now).persist()
-        alerts = safety_stock_alerts(updates, now)
+        reorder_points = batch.references.get("reorder_points")
+        updates = with_reorder_points(
+            position_updates(moving, current, earlier_deltas, items, now),
+            None if reorder_points is None else typed_reorder_points(reorder_points),
+        ).persist()
+        alerts = inventory_alerts(updates, now)
         changed_positions, raised = 0, 0
         if merged:
             log.warning("micro-batch %d had merged its positions before an interruption", batch.batch_id)
         else:
-            sizes = updates.agg(F.count("*"), F.count_if(crossed_safety_stock())).first()
-            changed_positions, raised = (int(sizes[0]), int(sizes[1])) if sizes else (0, 0)
+            crossings = [F.count_if(crossed_below(column)) for column in ALERT_THRESHOLDS.values()]
+            sizes = updates.agg(F.count("*"), *crossings).first()
+            changed_positions, raised = (int(sizes[0]), sum(int(n) for n in sizes[1:])) if sizes else (0, 0)
         marker = batch.commit_marker
         alerts_path = config.storage.table_path(params.alerts_table)
         if raised and not _landed(batch, alerts_path):

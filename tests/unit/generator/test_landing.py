@@ -211,3 +211,20 @@ def test_planted_elasticities_are_recoverable_from_the_sales(tmp_path: Path) -> 
         errors.append(abs(slope - planted[product]))
     assert len(errors) >= 10
     assert float(np.median(errors)) < 0.3
+
+
+def test_reorder_points_cover_every_physical_store_and_item(landing: Path) -> None:
+    folder = SMALL.start_date.isoformat()
+    points = pd.read_csv(landing / "inventory" / "reorder_point" / folder / "reorder_point.csv")
+    items = pd.read_csv(landing / "inventory" / "item" / folder / "item.txt")
+    stores = pd.read_csv(landing / "inventory" / "store" / folder / "store.txt")
+    physical = set(stores["store_id"]) - {0}
+    assert list(points.columns) == ["store_id", "item_id", "reorder_point_quantity"]
+    assert len(points) == len(physical) * len(items)
+    assert set(zip(points["store_id"], points["item_id"], strict=True)) == {
+        (store, item) for store in physical for item in items["item_id"]
+    }
+    safety = points.merge(items, on="item_id")
+    # at least the safety stock, and more for items that sell during the lead time
+    assert (safety["reorder_point_quantity"] >= safety["safety_stock_quantity"]).all()
+    assert (safety["reorder_point_quantity"] > safety["safety_stock_quantity"]).any()

@@ -15,6 +15,7 @@ from pyspark.sql import SparkSession
 
 from retail_lakehouse.config import LoadedConfig, load_config
 from retail_lakehouse.gold.inventory import batch_computation
+from retail_lakehouse.gold.summary import summary_lines
 from retail_lakehouse.io.delta_tables import current_version
 from retail_lakehouse.runner.inventory import typed_items
 from retail_lakehouse.runner.jobs import JobRunner
@@ -25,6 +26,7 @@ SEQUENCE = FIXTURES / "inventory_stream"
 POSITIONS = "gold/inventory_positions"
 ALERTS = "gold/inventory_alerts"
 EVENTS = "silver/inventory_events"
+SAFETY, REORDER = "safety_stock", "reorder_point"
 POSITION_FIELDS = ("store_id", "product_id", "quantity_on_hand", "snapshot_quantity", "snapshot_ts", "last_change_ts")
 
 
@@ -58,7 +60,7 @@ def alerts(spark: SparkSession, loaded: LoadedConfig) -> list[tuple[object, ...]
     if current_version(spark, path) is None:  # created with the first alert
         return []
     table = spark.read.format("delta").load(path)
-    fields = ("store_id", "product_id", "quantity_on_hand", "threshold", "alert_ts")
+    fields = ("store_id", "product_id", "quantity_on_hand", "threshold", "alert_ts", "alert_type")
     return sorted(tuple(row) for row in table.select(*fields).collect())
 
 
@@ -83,7 +85,9 @@ def test_pos_supplies_sales_rounds_in_order_late_snapshot_and_late_delta(spark: 
         ("1", "102", 7, 10, at("08:00"), at("11:00"), False),
         ("1", "103", 4, None, None, at("09:00"), False),  # no count yet: the deltas alone
     }
-    assert alerts(spark, loaded) == []
+    # reorder points (round1/inventory/reorder_point): 101 at 15, 102 at 8, 104 at 12; 102 is first seen at
+    # 7, below its reorder point: that is a fall below it
+    assert alerts(spark, loaded) == [("1", "102", 7, 8, at("11:00"), REORDER)]
 
     arrive(tmp_path, "round2")
     # counts S3 and S4, X2, X3, R1 again (2 rows, seen in round 1), T3, T4
@@ -98,19 +102,42 @@ def test_pos_supplies_sales_rounds_in_order_late_snapshot_and_late_delta(spark: 
         ("1", "103", 4, None, None, at("09:00"), False),
         ("1", "104", -2, None, None, at("13:00"), True),
     }
-    assert alerts(spark, loaded) == [("1", "102", 1, 3, at("13:30")), ("1", "104", -2, 10, at("13:00"))]
+    assert alerts(spark, loaded) == [
+        ("1", "101", 13, 15, at("12:00"), REORDER),  # 23 -> 13, below 15
+        ("1", "102", 1, 3, at("13:30"), SAFETY),  # already below its reorder point: no second one of those
+        ("1", "102", 7, 8, at("11:00"), REORDER),
+        ("1", "104", -2, 10, at("13:00"), SAFETY),  # a new position below both thresholds
+        ("1", "104", -2, 12, at("13:00"), REORDER),
+    ]
 
     arrive(tmp_path, "round3")
     assert run_stream(spark, loaded) == (1, 1, 0, 0)
     assert ("1", "102", 0, 10, at("08:00"), at("14:00"), True) in positions(spark, loaded)
     # still below: no second alert for the same fall
-    assert len(alerts(spark, loaded)) == 2
+    assert len(alerts(spark, loaded)) == 5
 
     # Nothing new: the stream reads nothing and no table gets a new version.
     tables = (POSITIONS, ALERTS, EVENTS)
     versions = [current_version(spark, loaded.config.storage.table_path(t)) for t in tables]
     assert run_stream(spark, loaded) == (0, 0, 0, 0)
     assert [current_version(spark, loaded.config.storage.table_path(t)) for t in tables] == versions
+
+    # The summary's inventory sections, from the tables above.
+    lines = summary_lines(spark, loaded.config)
+    start = lines.index("Inventory positions (gold/inventory_positions):")
+    assert lines[start:] == [
+        "Inventory positions (gold/inventory_positions):",
+        "  4 store x item positions, 15 units on hand, 2 below safety stock; lowest:",
+        "    store    1 item      104 on hand     -2 (safety 10, counted None at None)",
+        "    store    1 item      102 on hand      0 (safety 3, counted 10 at 2025-01-01 08:00:00)",
+        "Inventory alerts (gold/inventory_alerts):",
+        "  falls: 3 below reorder point, 2 below safety stock; latest:",
+        "    2025-01-01 13:30:00 store    1 item      102 on hand 1 < 3 (safety stock)",
+        "    2025-01-01 13:00:00 store    1 item      104 on hand -2 < 12 (reorder point)",
+        "    2025-01-01 13:00:00 store    1 item      104 on hand -2 < 10 (safety stock)",
+        "    2025-01-01 12:00:00 store    1 item      101 on hand 13 < 15 (reorder point)",
+        "    2025-01-01 11:00:00 store    1 item      102 on hand 7 < 8 (reorder point)",
+    ]
 
     # The stream's positions equal the rule computed over its whole ledger at once.
     ledger = spark.read.format("delta").load(loaded.config.storage.table_path(EVENTS)).where("counted")
@@ -133,6 +160,10 @@ def test_iot_supplies_sales_all_rounds_in_one_batch(spark: SparkSession, tmp_pat
         ("1", "102", 2, 10, at("08:00"), at("11:00"), True),
         ("1", "103", 4, None, None, at("09:00"), False),
     }
-    assert alerts(spark, loaded) == [("1", "102", 2, 3, at("11:00"))]
+    assert alerts(spark, loaded) == [
+        ("1", "101", 12, 15, at("11:00"), REORDER),
+        ("1", "102", 2, 3, at("11:00"), SAFETY),
+        ("1", "102", 2, 8, at("11:00"), REORDER),
+    ]
     quarantine = spark.read.format("delta").load(loaded.config.storage.table_path(EVENTS + "_quarantine"))
     assert [(r.event_id, r.rules_broken) for r in quarantine.collect()] == [("Q1", ["change_type_known"])]
