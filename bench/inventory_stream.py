@@ -46,6 +46,7 @@ FEEDS = (
     "inventory/changes",
     "inventory/snapshots",
     "inventory/item",
+    "inventory/reorder_point",
     "inventory/store",
     "inventory/inventory_change_type",
 )

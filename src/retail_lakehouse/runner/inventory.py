@@ -12,6 +12,7 @@ before the batch (the merge had not landed) or finds them written already.
 from __future__ import annotations
 
 import datetime as dt
+import time
 from collections.abc import Mapping, Sequence
 
 from pydantic import BaseModel
@@ -124,14 +125,32 @@ def check_inventory_job(
     return None
 
 
+class StageClock:
+    """Wall time of each stage of a micro-batch, for the log (where a slow batch spends its time)."""
+
+    def __init__(self) -> None:
+        self.stages: list[tuple[str, float]] = []
+        self._last = time.perf_counter()
+
+    def lap(self, stage: str) -> None:
+        now = time.perf_counter()
+        self.stages.append((stage, now - self._last))
+        self._last = now
+
+    def __str__(self) -> str:
+        return ", ".join(f"{stage} {seconds:.1f} s" for stage, seconds in self.stages)
+
+
 def write_inventory_batch(batch: MicroBatch) -> BatchCounts:
     spark, config = batch.spark, batch.loaded.config
     params = batch.context.params
     assert isinstance(params, InventoryParams)
     now = F.lit(batch.context.run_started_at).cast("timestamp")
     events = batch.events.persist()
+    clock = StageClock()
     try:
         totals = events.agg(F.count("*"), F.count_if(F.size(BROKEN_RULES) > 0)).first()
+        clock.lap("read")
         read, quarantined = (int(totals[0]), int(totals[1])) if totals else (0, 0)
         if read == 0:
             return BatchCounts()
@@ -142,6 +161,7 @@ def write_inventory_batch(batch: MicroBatch) -> BatchCounts:
             F.count("*").alias("events"), F.count_if(F.col("change_type") == SNAPSHOT_TYPE).alias("snapshots")
         )
         dates = per_date.collect()
+        clock.lap("deduplicate")
         unique = sum(int(row["events"]) for row in dates)
         snapshot_dates = [row["event_date"] for row in dates if row["snapshots"]]
 
@@ -153,6 +173,7 @@ def write_inventory_batch(batch: MicroBatch) -> BatchCounts:
             new = accepted.join(seen, list(EVENT_KEY), "left_anti")
         new = new.withColumn("counted", counted(params)).persist()
         written = new.count()
+        clock.lap("match ledger")
         duplicates = (read - quarantined - unique) + (unique - written)
         if unique > read - quarantined or written > unique:
             raise ReconciliationError(
@@ -189,15 +210,18 @@ def write_inventory_batch(batch: MicroBatch) -> BatchCounts:
             crossings = [F.count_if(crossed_below(column)) for column in ALERT_THRESHOLDS.values()]
             sizes = updates.agg(F.count("*"), *crossings).first()
             changed_positions, raised = (int(sizes[0]), sum(int(n) for n in sizes[1:])) if sizes else (0, 0)
+        clock.lap("positions")
         marker = batch.commit_marker
         alerts_path = config.storage.table_path(params.alerts_table)
         if raised and not _landed(batch, alerts_path):
             _ensure(batch, params.alerts_table, alerts.schema)
             delta_tables.append(alerts, alerts_path, config.tables[params.alerts_table], commit_marker=marker)
+            clock.lap("alerts")
         if changed_positions:
             positions = updates.select(*POSITION_COLUMNS)
             _ensure(batch, batch.job.output, positions.schema)
             delta_tables.merge(spark, positions, positions_path, batch.job.write.keys, commit_marker=marker)
+            clock.lap("merge")
         if written and not _landed(batch, ledger_path):
             ledger_rows = new.drop(RAW_RECORD).select(
                 "*",
@@ -207,6 +231,7 @@ def write_inventory_batch(batch: MicroBatch) -> BatchCounts:
             )
             _ensure(batch, params.events_table, ledger_rows.schema)
             delta_tables.append(ledger_rows, ledger_path, config.tables[params.events_table], commit_marker=marker)
+            clock.lap("ledger")
         quarantine_table = params.events_table + QUARANTINE_SUFFIX
         quarantine_path = config.storage.table_path(quarantine_table)
         if quarantined and not _landed(batch, quarantine_path):
@@ -218,7 +243,15 @@ def write_inventory_batch(batch: MicroBatch) -> BatchCounts:
             )
             _ensure(batch, quarantine_table, bad.schema)
             delta_tables.append(bad, quarantine_path, config.tables[quarantine_table], commit_marker=marker)
-        log.info("micro-batch %d changed %d positions, raised %d alerts", batch.batch_id, changed_positions, raised)
+            clock.lap("quarantine")
+        log.info(
+            "micro-batch %d: %d events, changed %d positions, raised %d alerts (%s)",
+            batch.batch_id,
+            read,
+            changed_positions,
+            raised,
+            clock,
+        )
         return BatchCounts(read=read, written=written, quarantined=quarantined, duplicates=duplicates)
     finally:
         # Cached for this batch only: a long-running stream must not accumulate them.
