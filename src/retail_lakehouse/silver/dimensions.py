@@ -132,7 +132,8 @@ def categories(source: DataFrame, params: CategoryParams) -> DataFrame:
                         F.col("_path")
                     ),
                     "depth": F.col("depth") + F.col("_id").isNotNull().cast("int"),
-                    "_next": F.col("_parent"),
+                    # A parent not found keeps the walk pointing at it, so the path stays open.
+                    "_next": F.when(F.col("_id").isNotNull(), F.col("_parent")).otherwise(F.col("_next")),
                 }
             )
             .drop("_id", "_name", "_parent")
