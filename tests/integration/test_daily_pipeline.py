@@ -85,7 +85,16 @@ def check_bronze(root: Path, landing: Path, manifest: dict[str, Any]) -> None:
         assert (run["status"], run["rows_read"], run["rows_written"]) == ("succeeded", facts["rows"], facts["rows"])
 
 
-def check_silver(root: Path, manifest: dict[str, Any]) -> None:
+def repeated_item_rows(landing: Path) -> int:
+    """Item rows of the inventory change events delivered more than once (every copy after the first),
+    recounted from the landing files: what silver must drop as duplicates."""
+    copies = Counter(
+        line for file in (landing / "inventory/changes").rglob("*.jsonl") for line in file.read_text().splitlines()
+    )
+    return sum((n - 1) * len(json.loads(line)["items"]) for line, n in copies.items() if n > 1)
+
+
+def check_silver(root: Path, landing: Path, manifest: dict[str, Any]) -> None:
     runs = latest_runs(root)
     silver_jobs = sorted(job for job in runs if job.startswith("silver_"))
     assert len(silver_jobs) == 12
@@ -117,6 +126,8 @@ def check_silver(root: Path, manifest: dict[str, Any]) -> None:
     assert (
         sum(n for r, n in customers_quarantined.items() if "record_parses" in r) == customer_dirty["wrong_column_count"]
     )
+    # every later customer row is a real change (a new version), so the only duplicates are the planted ones
+    assert runs["silver_customers"]["duplicates_dropped"] == customer_dirty["duplicate"]
     current = [r for r in rows(root, "silver/customers", ["customer_id", "is_current"]) if r["is_current"]]
     assert len(current) == len({r["customer_id"] for r in current})
     customers = DeltaTable(str(root / "silver/customers"))
@@ -128,6 +139,7 @@ def check_silver(root: Path, manifest: dict[str, Any]) -> None:
     assert sum(n for r, n in changes_quarantined.items() if "record_parses" in r) == changes_malformed
     keys = [(r["trans_id"], r["item_id"]) for r in rows(root, "silver/inventory_changes", ["trans_id", "item_id"])]
     assert len(keys) == len(set(keys))
+    assert runs["silver_inventory_changes"]["duplicates_dropped"] == repeated_item_rows(landing)
 
     dq = rows(root, "_ops/dq_results")
     store_exists = [r for r in dq if r["table"] == "silver/transactions" and r["rule"] == "store_exists"]
@@ -196,7 +208,7 @@ def test_daily_pipeline_end_to_end_on_dirty_data_then_a_rerun_and_a_new_day(work
     first = workspace.run("pipeline", "daily", *tolerant)
     assert first.returncode == 0, first.stderr
     check_bronze(root, workspace.landing, manifest)
-    check_silver(root, manifest)
+    check_silver(root, workspace.landing, manifest)
     check_gold(root)
     check_no_card_number(root)
 

@@ -142,6 +142,14 @@ def _check_references(config: LakehouseConfig, transforms: TransformRegistry, tr
                 )
         if job.output not in config.tables:
             raise fail(f"table '{job.output}' is not declared under tables", "jobs", job_name, "output")
+        if job.write.within_partitions and not config.tables[job.output].partition_by:
+            raise fail(
+                f"within_partitions needs a partitioned table; '{job.output}' has no partition_by",
+                "jobs",
+                job_name,
+                "write",
+                "within_partitions",
+            )
         if job.kind == "stream" and any(feed_of(ref) is None for ref in job.inputs.values()):
             raise fail("streaming jobs read feeds only", "jobs", job_name, "inputs")
         if job.merges_stream and spec.merge_batch is None:

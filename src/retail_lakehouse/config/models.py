@@ -211,6 +211,12 @@ class WriteSettings(Section):
         description="merge: keep the row with the greatest value of this column, within a run and against the "
         "table (an older row arriving late changes nothing). Default: the latest ingested row wins.",
     )
+    within_partitions: bool = Field(
+        False,
+        description="merge: match a batch's rows only in the table partitions they fall in, so a merge reads "
+        "those partitions, not the whole table. Right only when a key's partition value never changes (a "
+        "transaction keeps its sale date); a row that moved partition would be inserted a second time.",
+    )
 
     @model_validator(mode="after")
     def _mode_has_its_settings(self) -> WriteSettings:
@@ -222,6 +228,8 @@ class WriteSettings(Section):
             raise ValueError("valid_from is for mode scd2, and mode scd2 needs it")
         if self.latest_by is not None and self.mode != "merge":
             raise ValueError("latest_by is for mode merge")
+        if self.within_partitions and self.mode != "merge":
+            raise ValueError("within_partitions is for mode merge")
         return self
 
     @property

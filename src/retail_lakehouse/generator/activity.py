@@ -95,16 +95,24 @@ def competitor_prices(seed: int, day: int, date: dt.date, product_ids: np.ndarra
     return pd.concat(rows, ignore_index=True)
 
 
+def other_values(rng: np.random.Generator, current: np.ndarray, values: np.ndarray) -> np.ndarray:
+    """For each current value, one of the other `values` at random (a change always changes something)."""
+    position = pd.Index(values).get_indexer(current)
+    shift = rng.integers(1, len(values), len(current))
+    chosen: np.ndarray = values[(np.maximum(position, 0) + shift) % len(values)]
+    return chosen
+
+
 def customer_changes(seed: int, day: int, date: dt.date, customers: pd.DataFrame) -> pd.DataFrame:
-    """About 0.1% of customers move or change segment; `customers` is updated in place."""
+    """About 0.1% of customers move or change segment, to a city or segment other than theirs (so each
+    delivered change is a new SCD2 version, never an unchanged re-delivery); `customers` is updated in place."""
     rng = stream(seed, "customer-changes", day)
     changing = np.flatnonzero(rng.random(len(customers)) < 0.001)
     moves = rng.random(len(changing)) < 0.5
     columns = customers.columns
-    city = customers.columns.get_loc("city")
-    segment = customers.columns.get_loc("segment")
-    customers.iloc[changing[moves], city] = rng.choice(CITIES, int(moves.sum()))
-    customers.iloc[changing[~moves], segment] = rng.choice(SEGMENTS, int((~moves).sum()))
+    for column, chosen, values in (("city", changing[moves], CITIES), ("segment", changing[~moves], SEGMENTS)):
+        position = columns.get_loc(column)
+        customers.iloc[chosen, position] = other_values(rng, customers.iloc[chosen, position].to_numpy(), values)
     customers.iloc[changing, columns.get_loc("updated_at")] = f"{date} 12:00:00"
     return customers.iloc[changing].copy()
 

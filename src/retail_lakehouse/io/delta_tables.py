@@ -122,11 +122,16 @@ def merge(
     *,
     latest_by: str | None = None,
     commit_marker: str | None = None,
+    within_partitions: Sequence[str] = (),
 ) -> None:
     """Upserts on `keys`; a matched row is rewritten only when a value changed, so re-runs change nothing.
     With `latest_by`, only by a row whose value of that column is greater (an older row arriving late
-    changes nothing). `commit_marker` goes into the commit's userMetadata."""
+    changes nothing). With `within_partitions` (the table's partition columns), rows are matched only in
+    the partitions the source's rows fall in, so Delta reads only those. `commit_marker` goes into the
+    commit's userMetadata."""
     on: Column = reduce(lambda a, b: a & b, [F.col(f"target.{k}") == F.col(f"source.{k}") for k in keys])
+    if within_partitions:
+        on = on & partitions_of(df, within_partitions)
     values = [c for c in df.columns if c not in keys]
     builder = DeltaTable.forPath(spark, path).alias("target").merge(df.alias("source"), on)
     if values:
@@ -144,6 +149,25 @@ def merge(
         builder.whenNotMatchedInsertAll().execute()
     finally:
         spark.conf.unset(USER_METADATA_CONF)
+
+
+def partitions_of(df: DataFrame, columns: Sequence[str]) -> Column:
+    """A predicate on the target naming, as literals, the partitions `df`'s rows fall in (Delta prunes
+    files only by literal predicates on partition columns)."""
+
+    def equal(column: str, value: Any) -> Column:
+        target = F.col(f"target.{column}")
+        return target.isNull() if value is None else target == F.lit(value)
+
+    rows = df.select(*columns).distinct().collect()
+    if len(columns) == 1:
+        # One IN list rather than a chain of ORs as deep as the number of partitions.
+        values = [row[0] for row in rows]
+        target = F.col(f"target.{columns[0]}")
+        known = target.isin([F.lit(v) for v in values if v is not None])
+        return known | target.isNull() if None in values else known
+    partitions = [reduce(lambda a, b: a & b, [equal(c, row[c]) for c in columns]) for row in rows]
+    return reduce(lambda a, b: a | b, partitions, F.lit(False))
 
 
 PROGRESS_POLL_SECONDS = 2

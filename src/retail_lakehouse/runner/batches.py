@@ -230,7 +230,14 @@ class BatchWriter:
             # A full recompute that gives what the table holds: no new version, so a re-run changes nothing.
             return 0
         if write.mode == "merge":
-            delta_tables.merge(self.spark, rows, path, write.keys, latest_by=write.latest_by)
+            delta_tables.merge(
+                self.spark,
+                rows,
+                path,
+                write.keys,
+                latest_by=write.latest_by,
+                within_partitions=table.partition_by if write.within_partitions else (),
+            )
         elif write.mode == "append":
             delta_tables.append(rows, path, table, idempotency=idempotency)
         elif write.mode == "overwrite":

@@ -123,6 +123,10 @@ def test_dependency_cycle_is_named(tmp_path: Path) -> None:
         (("depends_on", ["ghost"]), "jobs.bronze_stores.depends_on: depends on unknown job 'ghost'"),
         (("params", {"x": 1}), "jobs.bronze_stores.params.x: unknown key 'x'"),
         (("write", {"mode": "overwrite"}), "jobs.bronze_stores: Value error, incremental jobs write what is new"),
+        (
+            ("write", {"mode": "append", "within_partitions": True}),
+            "jobs.bronze_stores.write: Value error, within_partitions is for mode merge",
+        ),
     ],
 )
 def test_reference_errors_name_the_job_key(tmp_path: Path, change: tuple[str, Any], expected: str) -> None:
@@ -131,6 +135,16 @@ def test_reference_errors_name_the_job_key(tmp_path: Path, change: tuple[str, An
     message = error_of(tmp_path, base)
     assert message.startswith(f"conf/base/jobs.yaml: {expected.split(': Value error, ')[0]}")
     assert expected.split(": Value error, ")[-1] in message
+
+
+def test_merging_within_partitions_needs_a_partitioned_table(tmp_path: Path) -> None:
+    base = minimal_base(tmp_path, tmp_path)
+    base["tables"]["tables"]["bronze/stores"]["partition_by"] = []
+    base["jobs"]["jobs"]["bronze_stores"]["write"] = {"mode": "merge", "keys": ["store_id"], "within_partitions": True}
+    assert error_of(tmp_path, base) == (
+        "conf/base/jobs.yaml: jobs.bronze_stores.write.within_partitions: within_partitions needs a partitioned "
+        "table; 'bronze/stores' has no partition_by"
+    )
 
 
 def test_table_names_need_a_layer(tmp_path: Path) -> None:

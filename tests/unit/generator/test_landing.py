@@ -228,3 +228,17 @@ def test_reorder_points_cover_every_physical_store_and_item(landing: Path) -> No
     # at least the safety stock, and more for items that sell during the lead time
     assert (safety["reorder_point_quantity"] >= safety["safety_stock_quantity"]).all()
     assert (safety["reorder_point_quantity"] > safety["safety_stock_quantity"]).any()
+
+
+def test_every_later_customer_row_changes_the_city_or_the_segment(landing: Path) -> None:
+    files = sorted((landing / FEED_FOLDERS["customers"]).rglob("*.csv"))
+    first = pd.read_csv(files[0], dtype=str, on_bad_lines="skip").drop_duplicates()
+    latest = {row.customer_id: (row.city, row.segment) for row in first.itertuples()}
+    changes = 0
+    for file in files[1:]:
+        for row in pd.read_csv(file, dtype=str).itertuples():
+            # an unchanged row would be a re-delivery, and SCD2 counts those as duplicates
+            assert (row.city, row.segment) != latest[row.customer_id], row
+            latest[row.customer_id] = (row.city, row.segment)
+            changes += 1
+    assert changes >= 10

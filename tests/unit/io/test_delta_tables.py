@@ -73,6 +73,32 @@ def test_merge_upserts_and_rewrites_only_changed_rows(spark: SparkSession, tmp_p
     assert delta_tables.rows_written_since(spark, path, again) == 0
 
 
+def test_merge_within_partitions_reads_only_the_partitions_of_the_batch(spark: SparkSession, tmp_path: Path) -> None:
+    path = seeded_table(spark, tmp_path)
+    # Take away the data of partition D1 behind Delta's back: a merge that reads it fails.
+    for data_file in (Path(path) / f"sale_date={D1}").glob("*.parquet"):
+        data_file.unlink()
+    changes = spark.createDataFrame([(D2, "1", 35), (D3, "4", 1)], SCHEMA)
+    with pytest.raises(Exception, match=r"(?i)file"):
+        delta_tables.merge(spark, changes, path, ["store_id"])
+    delta_tables.merge(spark, changes, path, ["store_id"], within_partitions=["sale_date"])
+    after_d1 = spark.read.format("delta").load(path).where(f"sale_date > DATE'{D1}'")
+    expected = spark.createDataFrame([(D2, "1", 35), (D3, "4", 1)], SCHEMA)
+    assert_df_equality(after_d1, expected, ignore_row_order=True)
+
+
+def test_partitions_of_names_each_partition_of_the_rows_with_nulls(spark: SparkSession) -> None:
+    schema = "sale_date DATE, store_id STRING"
+    rows = spark.createDataFrame([(D1, "1"), (D1, "1"), (D2, None), (None, "3")], schema)
+    table = spark.createDataFrame(
+        [(D1, "1"), (D1, "2"), (D2, None), (D2, "1"), (D3, "1"), (None, "3"), (None, None)], schema
+    )
+    both = table.alias("target").where(delta_tables.partitions_of(rows, ["sale_date", "store_id"]))
+    assert sorted(both.collect(), key=str) == sorted([(D1, "1"), (D2, None), (None, "3")], key=str)
+    dates = table.alias("target").where(delta_tables.partitions_of(rows, ["sale_date"]))
+    assert dates.count() == 6  # D1, D2 and null: every row but D3's
+
+
 def test_merge_treats_nulls_as_values(spark: SparkSession, tmp_path: Path) -> None:
     path = seeded_table(spark, tmp_path)
     delta_tables.merge(spark, spark.createDataFrame([(D1, "1", None)], SCHEMA), path, ["sale_date", "store_id"])
