@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 
 from pydantic import BaseModel
 from pyspark.sql import Column, DataFrame, SparkSession
@@ -66,6 +66,17 @@ def typed_reorder_points(reorder_points: DataFrame) -> DataFrame:
     )
     known = typed.where(F.col("store_id").isNotNull() & F.col("product_id").isNotNull())
     return known.groupBy(*POSITION_KEY).agg(F.max("reorder_point_quantity").alias("reorder_point_quantity"))
+
+
+def _run_reference(batch: MicroBatch, alias: str, typed: Callable[[DataFrame], DataFrame]) -> DataFrame | None:
+    """Reference data typed once per run and kept (a local checkpoint, which clearing the batch's cache
+    leaves alone): read again every micro-batch, its files would cost more than a small batch's work.
+    None when the job does not read that input."""
+    if alias not in batch.references:
+        return None
+    if alias not in batch.run_cache:
+        batch.run_cache[alias] = typed(batch.references[alias]).localCheckpoint(eager=True)
+    return batch.run_cache[alias]
 
 
 def _dates_filter(dates: Sequence[dt.date]) -> Column:
@@ -196,12 +207,11 @@ def write_inventory_batch(batch: MicroBatch) -> BatchCounts:
         # from the merged table (its deltas would count twice): it only finishes the other writes.
         merged = _landed(batch, positions_path)
         current = read_table(spark, positions_path) if _exists(batch, positions_path) else _empty_positions(spark)
-        items = typed_items(batch.references["items"])
-        reorder_points = batch.references.get("reorder_points")
-        updates = with_reorder_points(
-            position_updates(moving, current, earlier_deltas, items, now),
-            None if reorder_points is None else typed_reorder_points(reorder_points),
-        ).persist()
+        items = _run_reference(batch, "items", typed_items)
+        assert items is not None  # a required input
+        reorder_points = _run_reference(batch, "reorder_points", typed_reorder_points)
+        updates = with_reorder_points(position_updates(moving, current, earlier_deltas, items, now), reorder_points)
+        updates = updates.persist()
         alerts = inventory_alerts(updates, now)
         changed_positions, raised = 0, 0
         if merged:

@@ -38,9 +38,11 @@ class MicroBatch:
     references: Mapping[str, DataFrame]
     writer_id: str
     batch_id: int
-    # Paths of the tables known to exist, and the batches finished, shared by the run's micro-batches.
+    # Paths of the tables known to exist, the batches finished, and what the transform keeps for the whole
+    # run (reference data read and typed once), shared by the run's micro-batches.
     existing_tables: set[str] = field(default_factory=set)
     finished_batches: list[int] = field(default_factory=list)
+    run_cache: dict[str, DataFrame] = field(default_factory=dict)
 
     @property
     def commit_marker(self) -> str:
@@ -110,6 +112,7 @@ def run_merge_stream(
     failures: list[BaseException] = []
     writer_ids: list[str] = []
     existing_tables: set[str] = set()
+    run_cache: dict[str, DataFrame] = {}
     finished_batches: list[int] = []
 
     def process(batch: DataFrame, batch_id: int) -> None:
@@ -128,6 +131,7 @@ def run_merge_stream(
                 batch_id,
                 existing_tables,
                 finished_batches,
+                run_cache,
             )
             counts = merge_batch(micro_batch)
             finished_batches.append(batch_id)
