@@ -21,6 +21,7 @@ from retail_lakehouse.quality.quarantine import split_rows
 from retail_lakehouse.quality.validation import validate, with_row_ids
 from retail_lakehouse.registry import TransformContext
 from tests.conftest import REPO_ROOT
+from tests.unit.silver.bronze import text_columns
 
 PARSES = "record_parses"
 FILE = "file:/landing/feed/2025-01-02/feed.txt"  # delivered by 2025-01-03 00:00: later times are in the future
@@ -39,14 +40,10 @@ class Case:
     inputs: dict[str, list[str]] = field(default_factory=dict)  # other inputs: alias -> its key values
 
 
-def text(*names: str) -> str:
-    return ", ".join(f"{name} STRING" for name in names)
-
-
 CASES = [
     Case(
         "silver_stores",
-        text("store_id", "name", "region", "format", "square_feet", "city", "opened_date"),
+        text_columns("store_id", "name", "region", "format", "square_feet", "city", "opened_date"),
         {"store_id": "1", "name": "x", "region": "North", "format": "Mall", "square_feet": "900", "city": "Bilbao",
          "opened_date": "2020-01-01"},
         "name",
@@ -54,21 +51,21 @@ CASES = [
     ),
     Case(
         "silver_suppliers",
-        text("supplier_id", "name", "country", "lead_time_days"),
+        text_columns("supplier_id", "name", "country", "lead_time_days"),
         {"supplier_id": "7", "name": "x", "country": "ES", "lead_time_days": "12"},
         "name",
         {"supplier_id_present": {"supplier_id": None}, "lead_time_not_negative": {"lead_time_days": "-1"}},
     ),
     Case(
         "silver_categories",
-        text("category_id", "name", "parent_id", "level"),
+        text_columns("category_id", "name", "parent_id", "level"),
         {"category_id": "1", "name": "x", "parent_id": None, "level": "department"},
         "name",
         {"category_id_present": {"category_id": None}, "parent_exists": {"category_id": "20", "parent_id": "99"}},
     ),
     Case(
         "silver_products",
-        text("product_id", "sku", "name", "category_id", "cost", "list_price", "supplier_id", "updated_at"),
+        text_columns("product_id", "sku", "name", "category_id", "cost", "list_price", "supplier_id", "updated_at"),
         {"product_id": "P1", "sku": "SKU-1", "name": "x", "category_id": "10", "cost": "4.00", "list_price": "9.99",
          "supplier_id": "7", "updated_at": "2025-01-01 07:00:00"},
         "name",
@@ -81,7 +78,7 @@ CASES = [
     ),
     Case(
         "silver_customers",
-        text("customer_id", "first_name", "last_name", "email", "phone", "gender", "birth_date",
+        text_columns("customer_id", "first_name", "last_name", "email", "phone", "gender", "birth_date",
              "registration_date", "segment", "city", "updated_at"),
         {"customer_id": "C1", "first_name": "Ann", "last_name": "Lee", "email": "a@b.c", "phone": "600123456",
          "gender": "F", "birth_date": "1990-01-01", "registration_date": "2024-01-01", "segment": "Consumer",
@@ -96,7 +93,7 @@ CASES = [
     ),
     Case(
         "silver_transactions",
-        f"{text('transaction_id', 'store_id', 'customer_id', 'timestamp', 'channel', 'payment_method')}, "
+        f"{text_columns('transaction_id', 'store_id', 'customer_id', 'timestamp', 'channel', 'payment_method')}, "
         f"card_number STRING, lines ARRAY<{LINE}>",
         {"transaction_id": "T1", "store_id": "1", "customer_id": "x", "timestamp": "2025-01-02 10:00:00",
          "channel": "Store", "payment_method": "cash", "card_number": None, "lines": [GOOD_LINE]},
@@ -119,7 +116,7 @@ CASES = [
     ),
     Case(
         "silver_loyalty_events",
-        text("event_id", "customer_id", "event_ts", "event_type", "points", "transaction_id"),
+        text_columns("event_id", "customer_id", "event_ts", "event_type", "points", "transaction_id"),
         {"event_id": "L1", "customer_id": "C1", "event_ts": "2025-01-02 10:00:00", "event_type": "earn",
          "points": "10", "transaction_id": "x"},
         "transaction_id",
@@ -132,7 +129,7 @@ CASES = [
     ),
     Case(
         "silver_competitor_prices",
-        text("product_id", "competitor", "price", "observed_date"),
+        text_columns("product_id", "competitor", "price", "observed_date"),
         {"product_id": "P1", "competitor": "x", "price": "9.50", "observed_date": "2025-01-02"},
         "competitor",
         {
@@ -143,7 +140,7 @@ CASES = [
     ),
     Case(
         "silver_inventory_changes",
-        f"{text('trans_id', 'store_id', 'date_time', 'change_type_id')}, "
+        f"{text_columns('trans_id', 'store_id', 'date_time', 'change_type_id')}, "
         "items ARRAY<STRUCT<item_id: STRING, quantity: STRING>>",
         {"trans_id": "R1", "store_id": "x", "date_time": "2025-01-02 06:00:00", "change_type_id": "3",
          "items": [("100001", "5")]},
@@ -158,7 +155,7 @@ CASES = [
     ),
     Case(
         "silver_inventory_snapshots",
-        text("item_id", "employee_id", "store_id", "date_time", "quantity"),
+        text_columns("item_id", "employee_id", "store_id", "date_time", "quantity"),
         {"item_id": "100001", "employee_id": "x", "store_id": "1", "date_time": "2025-01-02 22:00:00",
          "quantity": "7"},
         "employee_id",
@@ -179,7 +176,7 @@ def loaded() -> LoadedConfig:
 
 def bronze(spark: SparkSession, case: Case) -> DataFrame:
     """The valid row, one row per rule, and a record that did not parse."""
-    columns = [column.strip().split(" ")[0] for column in text_columns_of(case.schema)]
+    columns = spark.createDataFrame([], case.schema).columns
     rows = [(*case.valid.values(), None)]
     for rule, fields in case.breaking.items():
         row = {**case.valid, **fields, case.marker: rule}
@@ -187,20 +184,6 @@ def bronze(spark: SparkSession, case: Case) -> DataFrame:
     rows.append((*[None] * len(columns), PARSES))
     frame = spark.createDataFrame(rows, f"{case.schema}, _corrupt_record STRING")
     return frame.selectExpr("*", f"'{FILE}' AS _source_file", f"TIMESTAMP'{INGESTED}' AS _ingested_at")
-
-
-def text_columns_of(schema: str) -> list[str]:
-    """Top-level column definitions of a DDL string (commas inside <...> belong to nested types)."""
-    parts, depth, current = [], 0, ""
-    for char in schema:
-        depth += char == "<"
-        depth -= char == ">"
-        if char == "," and depth == 0:
-            parts.append(current)
-            current = ""
-        else:
-            current += char
-    return [*parts, current]
 
 
 @pytest.mark.parametrize("case", CASES, ids=[case.job for case in CASES])
