@@ -52,7 +52,10 @@ def main() -> None:
     print(f"generator: scale {args.scale}, {args.days} days, {total_rows:,} records in {generator_seconds:.1f} s")
 
     loaded = load_config(
-        conf_dir=REPO / "conf", set_overrides=[f"storage.landing={landing}", f"storage.root={lakehouse}"]
+        conf_dir=REPO / "conf",
+        set_overrides=[f"storage.landing={landing}", f"storage.root={lakehouse}"],
+        # The silver jobs' card-token key must resolve for the configuration to load; bronze never uses it.
+        environ={"LAKEHOUSE_SECRET_CARD_TOKEN_KEY": "bench-card-token-key"},
     )
     spark = get_spark_session(loaded.config.spark, warehouse_dir=str(work / "warehouse"))
     spark.range(1).write.format("delta").mode("overwrite").save(str(work / "warmup"))  # JVM and Delta warm-up

@@ -29,6 +29,11 @@ def current_version(spark: SparkSession, path: str) -> int | None:
     return int(row["version"]) if row else None
 
 
+def exists(spark: SparkSession, path: str) -> bool:
+    """There is a Delta table at `path` (a listing of its log, not a read of its history)."""
+    return bool(DeltaTable.isDeltaTable(spark, path))
+
+
 def ensure_table(spark: SparkSession, path: str, schema: StructType, table: TableSettings) -> None:
     """Creates the table with its partitioning and properties from configuration, if it does not exist."""
     builder = DeltaTable.createIfNotExists(spark).location(path).addColumns(schema)
@@ -141,14 +146,8 @@ def merge(
         if latest_by is not None:
             changed = changed & (F.col(f"source.{latest_by}") > F.col(f"target.{latest_by}"))
         builder = builder.whenMatchedUpdateAll(condition=changed)
-    if commit_marker is None:
+    with commits_marked(spark, commit_marker) if commit_marker is not None else contextlib.nullcontext():
         builder.whenNotMatchedInsertAll().execute()
-        return
-    spark.conf.set(USER_METADATA_CONF, commit_marker)
-    try:
-        builder.whenNotMatchedInsertAll().execute()
-    finally:
-        spark.conf.unset(USER_METADATA_CONF)
 
 
 def partitions_of(df: DataFrame, columns: Sequence[str]) -> Column:
@@ -191,7 +190,7 @@ def append_stream(
     checkpoint: str,
     table: TableSettings,
     query_name: str,
-    version_before: int | None,
+    commit_marker: str,
     trigger_seconds: float | None = None,
 ) -> StreamOutcome:
     """Appends what the stream has not yet seen: everything available now, then stops (no trigger), or
@@ -199,12 +198,14 @@ def append_stream(
 
     The checkpoint records which files were taken and the Delta sink commits each micro-batch once
     (by query id and batch id), so a run killed half-way and started again neither loses nor repeats rows.
-    `version_before` is the table's version before the run: commits after it are this run's.
+    Each commit of the run carries `commit_marker` (unique to the run) as its userMetadata, so the rows
+    it wrote are found without reading the table's version first.
     """
     writer = (
         df.writeStream.format("delta")
         .outputMode("append")
         .option("checkpointLocation", checkpoint)
+        .option("userMetadata", commit_marker)
         .partitionBy(*table.partition_by)
         .queryName(query_name)
     )
@@ -212,6 +213,7 @@ def append_stream(
         writer = writer.trigger(availableNow=True)
     else:
         writer = writer.trigger(processingTime=f"{trigger_seconds} seconds")
+    written_after = dt.datetime.now()
     query = writer.start(path)
     rows_per_batch: dict[int, int] = {}
     with stop_requests() as stop_requested:
@@ -222,9 +224,15 @@ def append_stream(
                 query.stop()
     _collect_progress(query.recentProgress, rows_per_batch)
     # No micro-batch read a row (nothing new): nothing was committed, so skip reading the history.
-    committed = _stream_commits_since(spark, path, version_before, query.id) if any(rows_per_batch.values()) else {}
-    # A batch re-run after a crash whose commit had already landed is skipped by the sink; its rows
-    # were counted by the run that committed them.
+    # One commit per batch that read rows. A batch re-run after a crash whose commit had already landed is
+    # skipped by the sink; that commit carries the earlier run's marker, and its rows are not counted.
+    batches_with_rows = sum(1 for rows in rows_per_batch.values() if rows)
+    commits = (
+        marked_commits(spark, path, commit_marker, written_after=written_after, expected=batches_with_rows)
+        if batches_with_rows
+        else []
+    )
+    committed = {int(c.parameters["epochId"]): c.rows_written for c in commits if c.operation == "STREAMING UPDATE"}
     return StreamOutcome(
         rows_read=sum(rows for batch, rows in rows_per_batch.items() if batch in committed),
         rows_written=sum(committed.values()),
@@ -258,49 +266,71 @@ def _collect_progress(progress: Sequence[StreamingQueryProgress], rows_per_batch
         rows_per_batch[int(update.batchId)] = int(update.numInputRows)
 
 
-def _stream_commits_since(spark: SparkSession, path: str, version: int | None, query_id: str) -> dict[int, int]:
-    """Rows written per micro-batch (epoch) of query `query_id` in commits after `version`."""
-    latest = current_version(spark, path)
-    if latest is None or latest == version:
-        return {}
-    commits = (
-        DeltaTable.forPath(spark, path)
-        .history(latest - (-1 if version is None else version))
-        .where(F.col("operation") == "STREAMING UPDATE")
-        .where(F.col("operationParameters")["queryId"] == query_id)
-        .select(F.col("operationParameters")["epochId"].alias("epoch"), "operationMetrics")
-        .collect()
-    )
-    return {int(row["epoch"]): int((row["operationMetrics"] or {}).get("numOutputRows", 0)) for row in commits}
+@contextlib.contextmanager
+def commits_marked(spark: SparkSession, marker: str) -> Iterator[None]:
+    """Every commit this session makes inside the block carries `marker` as its userMetadata: MERGE and
+    SQL commands take it only from the session configuration, not from a writer option."""
+    previous = spark.conf.get(USER_METADATA_CONF, None)
+    spark.conf.set(USER_METADATA_CONF, marker)
+    try:
+        yield
+    finally:
+        if previous is None:
+            spark.conf.unset(USER_METADATA_CONF)
+        else:
+            spark.conf.set(USER_METADATA_CONF, previous)
 
 
-def _rows_written_by(operation: str, metrics: dict[str, str]) -> int:
-    if operation == "MERGE":
-        return int(metrics.get("numTargetRowsInserted", 0)) + int(metrics.get("numTargetRowsUpdated", 0))
-    return int(metrics.get("numOutputRows", 0))
+@dataclass(frozen=True)
+class Commit:
+    operation: str
+    parameters: dict[str, str]
+    metrics: dict[str, str]
+
+    @property
+    def rows_written(self) -> int:
+        """Rows the commit inserted or rewrote, from Delta's own commit metrics."""
+        if self.operation == "MERGE":
+            return int(self.metrics.get("numTargetRowsInserted", 0)) + int(self.metrics.get("numTargetRowsUpdated", 0))
+        return int(self.metrics.get("numOutputRows", 0))
+
+    @property
+    def rows_inserted(self) -> int:
+        """Rows a MERGE inserted, not counting rows it rewrote."""
+        return int(self.metrics.get("numTargetRowsInserted", 0)) if self.operation == "MERGE" else 0
 
 
-def _commits_since(spark: SparkSession, path: str, version: int | None) -> list[tuple[str, dict[str, str]]]:
-    latest = current_version(spark, path)
-    if latest is None or latest == version:
-        return []
-    # Only the newest commits: the cost does not grow with the table's history.
-    history = DeltaTable.forPath(spark, path).history(latest - (-1 if version is None else version))
-    return [
-        (row["operation"], row["operationMetrics"] or {})
-        for row in history.select("operation", "operationMetrics").collect()
-    ]
+# Newest commits a first history read looks at, and how far before the write's start the search goes
+# at most (commit times come from the storage's clock, which may differ from this machine's).
+FIRST_HISTORY_WINDOW = 10
+CLOCK_SKEW_ALLOWANCE = dt.timedelta(minutes=10)
 
 
-def rows_written_since(spark: SparkSession, path: str, version: int | None) -> int:
-    """Rows that commits after `version` wrote (inserted or rewritten), from Delta's own commit metrics."""
-    return sum(_rows_written_by(operation, metrics) for operation, metrics in _commits_since(spark, path, version))
+def marked_commits(
+    spark: SparkSession, path: str, marker: str, *, written_after: dt.datetime, expected: int = 1
+) -> list[Commit]:
+    """The commits of `path` that carry `marker` in their userMetadata, made after `written_after` (naive
+    local time) by a write that made at most `expected` commits; newest first.
 
-
-def rows_inserted_since(spark: SparkSession, path: str, version: int | None) -> int:
-    """Rows that MERGE commits after `version` inserted (not counting rows they rewrote)."""
-    return sum(
-        int(metrics.get("numTargetRowsInserted", 0))
-        for operation, metrics in _commits_since(spark, path, version)
-        if operation == "MERGE"
-    )
+    One read of the newest commits finds them: the table's latest version need not be read before the
+    write, which costs another history read. Only when fewer than `expected` are found and every commit
+    the window holds is younger than the write (other writers committed often meanwhile, or a write was
+    skipped as already committed) does the search go further back.
+    """
+    oldest_possible = written_after - CLOCK_SKEW_ALLOWANCE
+    window = FIRST_HISTORY_WINDOW
+    while True:
+        rows = (
+            DeltaTable.forPath(spark, path)
+            .history(window)
+            .select("timestamp", "operation", "operationParameters", "operationMetrics", "userMetadata")
+            .collect()
+        )
+        marked = [
+            Commit(row["operation"], row["operationParameters"] or {}, row["operationMetrics"] or {})
+            for row in rows
+            if row["userMetadata"] == marker
+        ]
+        if len(marked) >= expected or len(rows) < window or rows[-1]["timestamp"] < oldest_possible:
+            return marked
+        window *= 10

@@ -105,7 +105,7 @@ class BatchWriter:
 
         if spec.helper_prefix:
             valid = valid.drop(*[c for c in valid.columns if c.startswith(spec.helper_prefix)])
-        counts.written = self._write_rows(job, valid, idempotency)
+        counts.written = self._write_rows(job, valid, valid_count, context, idempotency)
         if counts.written > valid_count:
             raise ReconciliationError(f"{job.output}: wrote {counts.written} rows from {valid_count} valid rows")
         # Valid rows not written are ones the table holds already, unchanged (or newer).
@@ -196,7 +196,14 @@ class BatchWriter:
         appid = (f"{idempotency[0]}:quarantine", idempotency[1]) if idempotency else None
         delta_tables.append(rows, path, table, idempotency=appid)
 
-    def _write_rows(self, job: JobSettings, rows: DataFrame, idempotency: tuple[str, int] | None) -> int:
+    def _write_rows(
+        self,
+        job: JobSettings,
+        rows: DataFrame,
+        row_count: int,
+        context: TransformContext,
+        idempotency: tuple[str, int] | None,
+    ) -> int:
         config = self.loaded.config
         path = config.storage.table_path(job.output)
         table = config.tables[job.output]
@@ -209,17 +216,12 @@ class BatchWriter:
                 f"{job.output}: transform {job.transform} gives column(s) {', '.join(untyped)} without a type "
                 "(a bare null literal); cast them to the type they hold"
             )
-        if delta_tables.current_version(self.spark, path) is None:
+        if not delta_tables.exists(self.spark, path):
             delta_tables.ensure_table(self.spark, path, shaped.schema, table)
         else:
             evolve_schema(self.spark, path, shaped.schema, table, job.output)
-        version_before = delta_tables.current_version(self.spark, path)
-        if write.mode == "scd2":
-            inserted = scd2.scd2_merge(self.spark, rows, path, write.keys, str(write.valid_from))
-            recorded = delta_tables.rows_inserted_since(self.spark, path, version_before)
-            if inserted != recorded:
-                raise ReconciliationError(f"{job.output}: {inserted} new versions but Delta inserted {recorded}")
-            return inserted
+        if row_count == 0 and write.mode != "overwrite":
+            return 0  # an overwrite with no rows empties the table; the other modes would change nothing
         if write.mode == "merge" and not job.incremental:
             # A job that re-reads all its input offers mostly rows the table holds already; merging only
             # the others keeps a run with nothing new from committing an empty table version.
@@ -229,6 +231,27 @@ class BatchWriter:
         if write.mode == "overwrite" and delta_tables.holds_exactly(self.spark, path, rows):
             # A full recompute that gives what the table holds: no new version, so a re-run changes nothing.
             return 0
+        # The write's commit is found by its marker afterwards, from Delta's own metrics: no table version
+        # needs reading before it, and a write skipped as already committed (idempotency) finds none.
+        marker = f"{job.output}@{context.run_id}#{idempotency[1] if idempotency else 0}"
+        written_after = datetime.now()
+        with delta_tables.commits_marked(self.spark, marker):
+            inserted = self._write_mode(job, rows, path, table, idempotency)
+        commits = delta_tables.marked_commits(self.spark, path, marker, written_after=written_after)
+        if write.mode == "scd2":
+            recorded = sum(commit.rows_inserted for commit in commits)
+            if inserted != recorded:
+                raise ReconciliationError(f"{job.output}: {inserted} new versions but Delta inserted {recorded}")
+            return recorded
+        return sum(commit.rows_written for commit in commits)
+
+    def _write_mode(
+        self, job: JobSettings, rows: DataFrame, path: str, table: TableSettings, idempotency: tuple[str, int] | None
+    ) -> int | None:
+        """Writes by the job's mode; an SCD2 merge returns how many new versions it inserted."""
+        write = job.write
+        if write.mode == "scd2":
+            return scd2.scd2_merge(self.spark, rows, path, write.keys, str(write.valid_from))
         if write.mode == "merge":
             delta_tables.merge(
                 self.spark,
@@ -244,7 +267,7 @@ class BatchWriter:
             delta_tables.overwrite(rows, path, table)
         else:
             delta_tables.replace_where(rows, path, table, str(write.replace_column), idempotency=idempotency)
-        return delta_tables.rows_written_since(self.spark, path, version_before)
+        return None
 
 
 def _now() -> datetime:

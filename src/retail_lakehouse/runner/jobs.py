@@ -163,10 +163,8 @@ class JobRunner:
         result = self.loaded.transforms[job.transform].apply(self._read_inputs(job, streaming=True), context)
         path = config.storage.table_path(job.output)
         table = config.tables[job.output]
-        version_before = delta_tables.current_version(self.spark, path)
-        if version_before is None:
+        if not delta_tables.exists(self.spark, path):
             delta_tables.ensure_table(self.spark, path, result.schema, table)
-            version_before = delta_tables.current_version(self.spark, path)
         outcome = delta_tables.append_stream(
             self.spark,
             result,
@@ -174,7 +172,7 @@ class JobRunner:
             checkpoint=f"{config.storage.checkpoint_root}/{job_name}",
             table=table,
             query_name=job_name,
-            version_before=version_before,
+            commit_marker=f"{job.output}@{context.run_id}",
             trigger_seconds=trigger_seconds,
         )
         if outcome.batches_already_committed:
@@ -216,10 +214,13 @@ class JobRunner:
         result = self.loaded.transforms[job.transform].apply({alias: rows}, context)
         path = config.storage.table_path(job.output)
         table = config.tables[job.output]
-        version_before = delta_tables.current_version(self.spark, path)
         delta_tables.ensure_table(self.spark, path, result.schema, table)
-        delta_tables.append(result, path, table, idempotency=(f"jdbc:{feed_name}", extraction.extraction))
-        written = delta_tables.rows_written_since(self.spark, path, version_before)
+        marker = f"jdbc:{feed_name}#{extraction.extraction}@{context.run_id}"
+        written_after = datetime.now()
+        with delta_tables.commits_marked(self.spark, marker):
+            delta_tables.append(result, path, table, idempotency=(f"jdbc:{feed_name}", extraction.extraction))
+        commits = delta_tables.marked_commits(self.spark, path, marker, written_after=written_after)
+        written = sum(commit.rows_written for commit in commits)
         store.record(replace(extraction, committed=True), context.run_id)
         if redo and written == 0:
             log.warning("extraction %d had been written before the interruption; not repeated", extraction.extraction)

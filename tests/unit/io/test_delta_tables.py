@@ -1,6 +1,8 @@
 from __future__ import annotations
 
 import datetime as dt
+import uuid
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -14,6 +16,15 @@ from retail_lakehouse.io import delta_tables
 SCHEMA = "sale_date DATE, store_id STRING, revenue INT"
 TABLE = TableSettings(partition_by=["sale_date"], properties={"classification": "Internal"})
 D1, D2, D3 = dt.date(2025, 1, 1), dt.date(2025, 1, 2), dt.date(2025, 1, 3)
+
+
+def rows_written(spark: SparkSession, path: str, write: Callable[[], None]) -> int:
+    """Rows the commit(s) of `write` wrote, by Delta's metrics, found by their marker."""
+    marker = f"test-{uuid.uuid4().hex}"
+    written_after = dt.datetime.now()
+    with delta_tables.commits_marked(spark, marker):
+        write()
+    return sum(c.rows_written for c in delta_tables.marked_commits(spark, path, marker, written_after=written_after))
 
 
 def seeded_table(spark: SparkSession, tmp_path: Path) -> str:
@@ -50,27 +61,22 @@ def test_overwrite_replaces_everything(spark: SparkSession, tmp_path: Path) -> N
 
 def test_replace_where_replaces_only_the_dates_present(spark: SparkSession, tmp_path: Path) -> None:
     path = seeded_table(spark, tmp_path)
-    before = delta_tables.current_version(spark, path)
     new_d2 = spark.createDataFrame([(D2, "1", 31), (D2, "3", 5), (D3, "1", 7)], SCHEMA)
-    delta_tables.replace_where(new_d2, path, TABLE, "sale_date")
+    assert rows_written(spark, path, lambda: delta_tables.replace_where(new_d2, path, TABLE, "sale_date")) == 3
     expected = spark.createDataFrame([(D1, "1", 10), (D1, "2", 20), (D2, "1", 31), (D2, "3", 5), (D3, "1", 7)], SCHEMA)
     assert_df_equality(spark.read.format("delta").load(path), expected, ignore_row_order=True)
-    assert delta_tables.rows_written_since(spark, path, before) == 3
 
 
 def test_merge_upserts_and_rewrites_only_changed_rows(spark: SparkSession, tmp_path: Path) -> None:
     path = seeded_table(spark, tmp_path)
-    before = delta_tables.current_version(spark, path)
     changes = spark.createDataFrame([(D1, "1", 10), (D1, "2", 25), (D3, "4", 1)], SCHEMA)
-    delta_tables.merge(spark, changes, path, ["sale_date", "store_id"])
+    written = rows_written(spark, path, lambda: delta_tables.merge(spark, changes, path, ["sale_date", "store_id"]))
     expected = spark.createDataFrame([(D1, "1", 10), (D1, "2", 25), (D2, "1", 30), (D3, "4", 1)], SCHEMA)
     assert_df_equality(spark.read.format("delta").load(path), expected, ignore_row_order=True)
     # One update (store 2) and one insert; the unchanged row 1 is not rewritten.
-    assert delta_tables.rows_written_since(spark, path, before) == 2
+    assert written == 2
     # Merging the same rows again writes nothing.
-    again = delta_tables.current_version(spark, path)
-    delta_tables.merge(spark, changes, path, ["sale_date", "store_id"])
-    assert delta_tables.rows_written_since(spark, path, again) == 0
+    assert rows_written(spark, path, lambda: delta_tables.merge(spark, changes, path, ["sale_date", "store_id"])) == 0
 
 
 def test_merge_within_partitions_reads_only_the_partitions_of_the_batch(spark: SparkSession, tmp_path: Path) -> None:
@@ -102,9 +108,8 @@ def test_partitions_of_names_each_partition_of_the_rows_with_nulls(spark: SparkS
 def test_merge_treats_nulls_as_values(spark: SparkSession, tmp_path: Path) -> None:
     path = seeded_table(spark, tmp_path)
     delta_tables.merge(spark, spark.createDataFrame([(D1, "1", None)], SCHEMA), path, ["sale_date", "store_id"])
-    before = delta_tables.current_version(spark, path)
-    delta_tables.merge(spark, spark.createDataFrame([(D1, "1", None)], SCHEMA), path, ["sale_date", "store_id"])
-    assert delta_tables.rows_written_since(spark, path, before) == 0
+    again = spark.createDataFrame([(D1, "1", None)], SCHEMA)
+    assert rows_written(spark, path, lambda: delta_tables.merge(spark, again, path, ["sale_date", "store_id"])) == 0
     row = spark.read.format("delta").load(path).where("store_id = '1' AND sale_date = DATE'2025-01-01'").first()
     assert row is not None and row["revenue"] is None
 
@@ -132,3 +137,27 @@ def test_replace_where_with_a_quote_in_the_value(spark: SparkSession, tmp_path: 
     delta_tables.append(rows, path, table)
     delta_tables.replace_where(spark.createDataFrame([("o'brien", 3)], "name STRING, n INT"), path, table, "name")
     assert sorted(tuple(r) for r in spark.read.format("delta").load(path).collect()) == [("o'brien", 3), ("x", 2)]
+
+
+def test_marked_commits_finds_the_write_behind_later_commits_of_other_writers(
+    spark: SparkSession, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = seeded_table(spark, tmp_path)
+    written_after = dt.datetime.now()
+    with delta_tables.commits_marked(spark, "ours"):
+        delta_tables.append(spark.createDataFrame([(D3, "7", 1), (D3, "8", 2)], SCHEMA), path, TABLE)
+    # Three later commits by another writer: more than a first window of two holds.
+    for store in ("a", "b", "c"):
+        delta_tables.append(spark.createDataFrame([(D3, store, 1)], SCHEMA), path, TABLE)
+    monkeypatch.setattr(delta_tables, "FIRST_HISTORY_WINDOW", 2)
+    commits = delta_tables.marked_commits(spark, path, "ours", written_after=written_after)
+    assert [(c.operation, c.rows_written) for c in commits] == [("WRITE", 2)]
+
+
+def test_marked_commits_of_a_write_skipped_as_already_committed_are_none(spark: SparkSession, tmp_path: Path) -> None:
+    path = seeded_table(spark, tmp_path)
+    df = spark.createDataFrame([(D3, "7", 1)], SCHEMA)
+    assert rows_written(spark, path, lambda: delta_tables.append(df, path, TABLE, idempotency=("app", 1))) == 1
+    # The same application version again: Delta skips it, so no commit carries the new marker.
+    assert rows_written(spark, path, lambda: delta_tables.append(df, path, TABLE, idempotency=("app", 1))) == 0
+    assert spark.read.format("delta").load(path).where("store_id = '7'").count() == 1
