@@ -7,10 +7,10 @@ import contextlib
 import datetime as dt
 import signal
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from functools import reduce
-from typing import Any
+from typing import Any, TypeVar
 
 from delta.tables import DeltaTable
 from pyspark.sql import Column, DataFrame, SparkSession
@@ -19,6 +19,8 @@ from pyspark.sql.streaming.listener import StreamingQueryProgress
 from pyspark.sql.types import StructType
 
 from retail_lakehouse.config.models import TableSettings
+
+R = TypeVar("R")
 
 
 def current_version(spark: SparkSession, path: str) -> int | None:
@@ -298,6 +300,15 @@ class Commit:
     def rows_inserted(self) -> int:
         """Rows a MERGE inserted, not counting rows it rewrote."""
         return int(self.metrics.get("numTargetRowsInserted", 0)) if self.operation == "MERGE" else 0
+
+
+def write_marked(spark: SparkSession, path: str, marker: str, write: Callable[[], R]) -> tuple[R, list[Commit]]:
+    """Runs `write` with its commits marked (see `commits_marked`) and returns its result and its commits,
+    read back with their metrics (none when Delta skipped the write as already committed)."""
+    written_after = dt.datetime.now()
+    with commits_marked(spark, marker):
+        result = write()
+    return result, marked_commits(spark, path, marker, written_after=written_after)
 
 
 # Newest commits a first history read looks at, and how far before the write's start the search goes

@@ -234,10 +234,9 @@ class BatchWriter:
         # The write's commit is found by its marker afterwards, from Delta's own metrics: no table version
         # needs reading before it, and a write skipped as already committed (idempotency) finds none.
         marker = f"{job.output}@{context.run_id}#{idempotency[1] if idempotency else 0}"
-        written_after = datetime.now()
-        with delta_tables.commits_marked(self.spark, marker):
-            inserted = self._write_mode(job, rows, path, table, idempotency)
-        commits = delta_tables.marked_commits(self.spark, path, marker, written_after=written_after)
+        inserted, commits = delta_tables.write_marked(
+            self.spark, path, marker, lambda: self._write_mode(job, rows, path, table, idempotency)
+        )
         if write.mode == "scd2":
             recorded = sum(commit.rows_inserted for commit in commits)
             if inserted != recorded:

@@ -216,10 +216,12 @@ class JobRunner:
         table = config.tables[job.output]
         delta_tables.ensure_table(self.spark, path, result.schema, table)
         marker = f"jdbc:{feed_name}#{extraction.extraction}@{context.run_id}"
-        written_after = datetime.now()
-        with delta_tables.commits_marked(self.spark, marker):
-            delta_tables.append(result, path, table, idempotency=(f"jdbc:{feed_name}", extraction.extraction))
-        commits = delta_tables.marked_commits(self.spark, path, marker, written_after=written_after)
+        _, commits = delta_tables.write_marked(
+            self.spark,
+            path,
+            marker,
+            lambda: delta_tables.append(result, path, table, idempotency=(f"jdbc:{feed_name}", extraction.extraction)),
+        )
         written = sum(commit.rows_written for commit in commits)
         store.record(replace(extraction, committed=True), context.run_id)
         if redo and written == 0:

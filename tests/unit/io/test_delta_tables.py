@@ -20,11 +20,8 @@ D1, D2, D3 = dt.date(2025, 1, 1), dt.date(2025, 1, 2), dt.date(2025, 1, 3)
 
 def rows_written(spark: SparkSession, path: str, write: Callable[[], None]) -> int:
     """Rows the commit(s) of `write` wrote, by Delta's metrics, found by their marker."""
-    marker = f"test-{uuid.uuid4().hex}"
-    written_after = dt.datetime.now()
-    with delta_tables.commits_marked(spark, marker):
-        write()
-    return sum(c.rows_written for c in delta_tables.marked_commits(spark, path, marker, written_after=written_after))
+    _, commits = delta_tables.write_marked(spark, path, f"test-{uuid.uuid4().hex}", write)
+    return sum(c.rows_written for c in commits)
 
 
 def seeded_table(spark: SparkSession, tmp_path: Path) -> str:
