@@ -343,9 +343,9 @@ def inventory_alerts(updates: DataFrame, now: Column) -> DataFrame:
 
 
 def first_of_each_event(events: DataFrame) -> DataFrame:
-    """One row per event key; of repeated deliveries the first by time and quantity survives (a
-    re-delivery is identical, so which one survives only matters for a conflicting one)."""
-    order = Window.partitionBy(*EVENT_KEY).orderBy("event_ts", "quantity", "raw_record")
+    """One row per event key; of repeated deliveries the first by time, quantity, change type and source
+    survives (a re-delivery is identical, so which one survives only matters for a conflicting one)."""
+    order = Window.partitionBy(*EVENT_KEY).orderBy("event_ts", "quantity", "change_type", "source")
     return events.withColumn("_n", F.row_number().over(order)).where("_n = 1").drop("_n")
 
 

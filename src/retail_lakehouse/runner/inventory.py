@@ -16,7 +16,7 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 
 from pydantic import BaseModel
-from pyspark.sql import Column, DataFrame, SparkSession
+from pyspark.sql import Column, DataFrame, Row, SparkSession
 from pyspark.sql import functions as F
 from pyspark.sql.types import StructType
 
@@ -46,6 +46,7 @@ from retail_lakehouse.silver.standardize import identifier, integer
 log = get_logger("inventory")
 WRITER_ID, BATCH_ID, RUN_ID = "writer_id", "batch_id", "run_id"
 QUARANTINE_SUFFIX = "_quarantine"
+SEEN = "_seen"  # an accepted event the ledger already holds
 
 
 def typed_items(items: DataFrame) -> DataFrame:
@@ -82,6 +83,17 @@ def _run_reference(batch: MicroBatch, alias: str, typed: Callable[[DataFrame], D
 def _dates_filter(dates: Sequence[dt.date]) -> Column:
     # A literal IN on the partition column, so Delta reads only those partitions.
     return F.col("event_date").isin([F.lit(d) for d in dates])
+
+
+def _seen_filter(dates: Sequence[Row]) -> Column:
+    """The ledger's events a batch's events can repeat: a re-delivery carries its event's time, so only
+    those in the dates and time range of the batch's events. Literals, so Delta reads only those
+    partitions and, by its files' event-time statistics, only the files of that time range (a stream's
+    files follow event time): the lookup costs what the batch spans, not what its day holds so far."""
+    first = min(row["first_ts"] for row in dates)
+    last = max(row["last_ts"] for row in dates)
+    in_range = (F.col("event_ts") >= F.lit(first)) & (F.col("event_ts") <= F.lit(last))
+    return _dates_filter([row["event_date"] for row in dates]) & in_range
 
 
 def earlier_events(spark: SparkSession, path: str, batch: MicroBatch) -> DataFrame:
@@ -152,6 +164,41 @@ class StageClock:
         return ", ".join(f"{stage} {seconds:.1f} s" for stage, seconds in self.stages)
 
 
+def _append_records(
+    batch: MicroBatch, new: DataFrame, rejected: DataFrame, counts: tuple[int, int], now: Column, clock: StageClock
+) -> None:
+    """The batch's new events to the ledger and its rejected ones to quarantine (each skipped when a
+    repeat finds it landed)."""
+    config = batch.loaded.config
+    params = batch.context.params
+    assert isinstance(params, InventoryParams)
+    marker = batch.commit_marker
+    written, quarantined = counts
+    ledger_path = config.storage.table_path(params.events_table)
+    if written and not _landed(batch, ledger_path):
+        ledger_rows = new.select(
+            "*",
+            F.lit(batch.writer_id).alias(WRITER_ID),
+            F.lit(batch.batch_id).cast("long").alias(BATCH_ID),
+            F.lit(batch.context.run_id).alias(RUN_ID),
+        )
+        _ensure(batch, params.events_table, ledger_rows.schema)
+        delta_tables.append(ledger_rows, ledger_path, config.tables[params.events_table], commit_marker=marker)
+        clock.lap("ledger")
+    quarantine_table = params.events_table + QUARANTINE_SUFFIX
+    quarantine_path = config.storage.table_path(quarantine_table)
+    if quarantined and not _landed(batch, quarantine_path):
+        bad = rejected.select(
+            *[c for c in rejected.columns if c != BROKEN_RULES],
+            F.col(BROKEN_RULES).alias("rules_broken"),
+            F.lit(batch.context.run_id).alias(RUN_ID),
+            now.alias("quarantined_at"),
+        )
+        _ensure(batch, quarantine_table, bad.schema)
+        delta_tables.append(bad, quarantine_path, config.tables[quarantine_table], commit_marker=marker)
+        clock.lap("quarantine")
+
+
 def write_inventory_batch(batch: MicroBatch) -> BatchCounts:
     spark, config = batch.spark, batch.loaded.config
     params = batch.context.params
@@ -160,31 +207,38 @@ def write_inventory_batch(batch: MicroBatch) -> BatchCounts:
     events = batch.events.persist()
     clock = StageClock()
     try:
-        totals = events.agg(F.count("*"), F.count_if(F.size(BROKEN_RULES) > 0)).first()
+        broken = F.size(BROKEN_RULES) > 0
+        # One pass over the batch for every count and for the dates to deduplicate against.
+        per_date = events.groupBy("event_date").agg(
+            F.count("*").alias("events"),
+            F.count_if(broken).alias("rejected"),
+            F.count_if(~broken & (F.col("change_type") == SNAPSHOT_TYPE)).alias("snapshots"),
+            F.min(F.when(~broken, F.col("event_ts"))).alias("first_ts"),
+            F.max(F.when(~broken, F.col("event_ts"))).alias("last_ts"),
+        )
+        counts = per_date.collect()
         clock.lap("read")
-        read, quarantined = (int(totals[0]), int(totals[1])) if totals else (0, 0)
+        read, quarantined = sum(int(row["events"]) for row in counts), sum(int(row["rejected"]) for row in counts)
         if read == 0:
             return BatchCounts()
-        rejected = events.where(F.size(BROKEN_RULES) > 0)
-        accepted = first_of_each_event(events.where(F.size(BROKEN_RULES) == 0).drop(BROKEN_RULES)).persist()
-        # One pass for the accepted count, the dates to deduplicate against, and the earliest count's date.
-        per_date = accepted.groupBy("event_date").agg(
-            F.count("*").alias("events"), F.count_if(F.col("change_type") == SNAPSHOT_TYPE).alias("snapshots")
-        )
-        dates = per_date.collect()
-        clock.lap("deduplicate")
-        unique = sum(int(row["events"]) for row in dates)
+        dates = [row for row in counts if row["events"] > row["rejected"]]
         snapshot_dates = [row["event_date"] for row in dates if row["snapshots"]]
+        rejected = events.where(broken)
+        # The raw record is kept for rejected events only: the ledger does not store it.
+        accepted = first_of_each_event(events.where(~broken).drop(BROKEN_RULES, RAW_RECORD))
 
         ledger_path = config.storage.table_path(params.events_table)
         ledger = earlier_events(spark, ledger_path, batch) if _exists(batch, ledger_path) else None
-        new = accepted
         if ledger is not None and dates:
-            seen = ledger.where(_dates_filter([row["event_date"] for row in dates])).select(*EVENT_KEY)
-            new = accepted.join(seen, list(EVENT_KEY), "left_anti")
-        new = new.withColumn("counted", counted(params)).persist()
-        written = new.count()
-        clock.lap("match ledger")
+            seen = ledger.where(_seen_filter(dates)).select(*EVENT_KEY).distinct()
+            marked = accepted.join(seen.withColumn(SEEN, F.lit(True)), list(EVENT_KEY), "left")
+        else:
+            marked = accepted.withColumn(SEEN, F.lit(None).cast("boolean"))
+        marked = marked.withColumn("counted", counted(params)).persist()
+        sizes = marked.agg(F.count("*"), F.count_if(F.col(SEEN).isNull())).first()
+        unique, written = (int(sizes[0]), int(sizes[1])) if sizes else (0, 0)
+        new = marked.where(F.col(SEEN).isNull()).drop(SEEN)
+        clock.lap("deduplicate")
         duplicates = (read - quarantined - unique) + (unique - written)
         if unique > read - quarantined or written > unique:
             raise ReconciliationError(
@@ -232,28 +286,7 @@ def write_inventory_batch(batch: MicroBatch) -> BatchCounts:
             _ensure(batch, batch.job.output, positions.schema)
             delta_tables.merge(spark, positions, positions_path, batch.job.write.keys, commit_marker=marker)
             clock.lap("merge")
-        if written and not _landed(batch, ledger_path):
-            ledger_rows = new.drop(RAW_RECORD).select(
-                "*",
-                F.lit(batch.writer_id).alias(WRITER_ID),
-                F.lit(batch.batch_id).cast("long").alias(BATCH_ID),
-                F.lit(batch.context.run_id).alias(RUN_ID),
-            )
-            _ensure(batch, params.events_table, ledger_rows.schema)
-            delta_tables.append(ledger_rows, ledger_path, config.tables[params.events_table], commit_marker=marker)
-            clock.lap("ledger")
-        quarantine_table = params.events_table + QUARANTINE_SUFFIX
-        quarantine_path = config.storage.table_path(quarantine_table)
-        if quarantined and not _landed(batch, quarantine_path):
-            bad = rejected.select(
-                *[c for c in rejected.columns if c != BROKEN_RULES],
-                F.col(BROKEN_RULES).alias("rules_broken"),
-                F.lit(batch.context.run_id).alias(RUN_ID),
-                now.alias("quarantined_at"),
-            )
-            _ensure(batch, quarantine_table, bad.schema)
-            delta_tables.append(bad, quarantine_path, config.tables[quarantine_table], commit_marker=marker)
-            clock.lap("quarantine")
+        _append_records(batch, new, rejected, (written, quarantined), now, clock)
         log.info(
             "micro-batch %d: %d events, changed %d positions, raised %d alerts (%s)",
             batch.batch_id,

@@ -37,6 +37,9 @@ def runs_on_spark_platform(environ: Mapping[str, str]) -> bool:
     return "DATABRICKS_RUNTIME_VERSION" in environ or "PYSPARK_GATEWAY_PORT" in environ
 
 
+CODEGEN_CACHE_ENTRIES = 2000
+
+
 def local_session_conf(settings: SparkSettings, jars: list[Path], warehouse_dir: str | None) -> dict[str, str]:
     """Every setting of a local session, sized from configuration for a small machine."""
     conf = {
@@ -52,6 +55,10 @@ def local_session_conf(settings: SparkSettings, jars: list[Path], warehouse_dir:
         "spark.ui.showConsoleProgress": "false",
         "spark.sql.session.timeZone": "UTC",
         "spark.driver.extraJavaOptions": f"-Dlog4j.configurationFile=file:{LOG4J_CONFIG} -Duser.timezone=UTC",
+        # Generated code is cached by its source text; the default (100 classes) is fewer than one inventory
+        # micro-batch generates, so every batch compiled them all again and the JIT never settled (a
+        # 100,000-event batch took 12.5 s instead of 7 s; docs/benchmarks.md). Static: set at start only.
+        "spark.sql.codegen.cache.maxEntries": str(CODEGEN_CACHE_ENTRIES),
         # Delta reads its log with this many partitions; the default (50) is for clusters.
         "spark.databricks.delta.snapshotPartitions": str(settings.shuffle_partitions),
         "spark.pyspark.python": sys.executable,
