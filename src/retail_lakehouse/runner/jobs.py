@@ -45,8 +45,17 @@ class JobRunner:
         self.history = RunHistory(self.spark, ops_root)
         self.batches = BatchWriter(self.spark, self.loaded, DqResults(self.spark, ops_root))
 
-    def run(self, job_name: str, *, pipeline_run_id: str | None = None, trigger_seconds: float | None = None) -> JobRun:
-        """Runs the job once and records it; a streaming job runs available-now unless given a trigger."""
+    def run(
+        self,
+        job_name: str,
+        *,
+        pipeline_run_id: str | None = None,
+        trigger_seconds: float | None = None,
+        record_in_background: bool = False,
+    ) -> JobRun:
+        """Runs the job once and records it; a streaming job runs available-now unless given a trigger.
+        With `record_in_background`, the run's record is written while the caller goes on (a pipeline's
+        next job); `self.history.wait()` before the session stops."""
         config = self.loaded.config
         run_id = uuid.uuid4().hex
         started_at = self.clock()
@@ -84,7 +93,10 @@ class JobRunner:
                     counts.duplicates,
                     run.seconds,
                 )
-            self.history.record(run)
+            if record_in_background:
+                self.history.record_in_background(run)
+            else:
+                self.history.record(run)
         return run
 
     def _execute(self, job_name: str, run_id: str, started_at: datetime, trigger_seconds: float | None) -> BatchCounts:

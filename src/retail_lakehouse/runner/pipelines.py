@@ -38,7 +38,8 @@ def run_in_order(
         try:
             for index, name in enumerate(job_names):
                 progress.job_started(name)
-                run = runner.run(name, pipeline_run_id=outcome.pipeline_run_id)
+                # Each job's record is written while the next job runs.
+                run = runner.run(name, pipeline_run_id=outcome.pipeline_run_id, record_in_background=True)
                 outcome.runs.append(run)
                 progress.job_finished(run)
                 if run.status == FAILED:
@@ -46,6 +47,7 @@ def run_in_order(
                     break
         finally:
             progress.close()
+            runner.history.wait()
         if outcome.not_run:
             log.error(
                 "%s stopped after %s failed; not run: %s", label, outcome.runs[-1].job, ", ".join(outcome.not_run)

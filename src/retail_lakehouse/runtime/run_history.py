@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from dataclasses import asdict, dataclass
 from datetime import datetime
 
@@ -75,14 +76,63 @@ class RunHistory:
         self.spark = spark
         self.path = f"{ops_root}/{JOB_RUNS_TABLE}"
         self._table_ready = False
+        self._lock = threading.Lock()
+        self._queued: list[JobRun] = []
+        self._writer: threading.Thread | None = None
+        self._error: BaseException | None = None
 
     def record(self, run: JobRun) -> None:
+        """Appends the run (after any still being written in the background) before returning."""
+        self.wait()
+        self._append([run])
+
+    def record_in_background(self, run: JobRun) -> None:
+        """Queues the run and returns, so a pipeline's next job runs meanwhile: a one-row Delta append
+        costs about 0.4 s, most of it the commit rather than work for the cores. A thread appends what is
+        queued, in order, several runs in one commit when jobs finish faster than that; `wait` (before the
+        session stops) raises what a write raised."""
+        self._raise_error()
+        with self._lock:
+            self._queued.append(run)
+            if self._writer is None:
+                # Not a daemon: an interpreter exiting without `wait` still finishes the writes.
+                self._writer = threading.Thread(target=self._write_queued, name="run-history")
+                self._writer.start()
+
+    def wait(self) -> None:
+        """Until every queued run is written; raises what a write raised."""
+        while True:
+            with self._lock:
+                writer = self._writer
+            if writer is None:
+                break
+            writer.join()
+        self._raise_error()
+
+    def _write_queued(self) -> None:
+        while True:
+            with self._lock:  # the same lock decides to stop and, in record_in_background, to start a writer
+                runs, self._queued = self._queued, []
+                if not runs:
+                    self._writer = None
+                    return
+            try:
+                self._append(runs)
+            except BaseException as exc:  # raised again in the caller's thread
+                self._error = self._error or exc
+
+    def _raise_error(self) -> None:
+        if self._error is not None:
+            error, self._error = self._error, None
+            raise error
+
+    def _append(self, runs: list[JobRun]) -> None:
         if not self._table_ready:
             ensure_ops_table(self.spark, self.path, JOB_RUNS_SCHEMA)
             self._table_ready = True
         # mergeSchema: a run history written by an older version gains the columns added since.
         (
-            self.spark.createDataFrame([asdict(run)], JOB_RUNS_SCHEMA)
+            self.spark.createDataFrame([asdict(run) for run in runs], JOB_RUNS_SCHEMA)
             .write.format("delta")
             .mode("append")
             .option("mergeSchema", "true")

@@ -1,0 +1,35 @@
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from pyspark.sql import SparkSession
+
+from retail_lakehouse.runtime.run_history import SUCCEEDED, JobRun, RunHistory
+
+
+def job_run(run_id: str, rows: int) -> JobRun:
+    at = datetime(2025, 1, 1, tzinfo=UTC)
+    return JobRun(run_id, "p1", f"job_{run_id}", "local", SUCCEEDED, at, at, rows, rows, None)
+
+
+def test_runs_recorded_in_the_background_are_all_written_once_waited_for(spark: SparkSession, tmp_path: Path) -> None:
+    history = RunHistory(spark, str(tmp_path / "_ops"))
+    for n in range(3):
+        history.record_in_background(job_run(f"r{n}", n))
+    history.record(job_run("r3", 3))  # waits for the queued ones first
+    history.record_in_background(job_run("r4", 4))
+    history.wait()
+    rows = spark.read.format("delta").load(history.path).select("run_id", "rows_written").collect()
+    assert sorted((r.run_id, r.rows_written) for r in rows) == [(f"r{n}", n) for n in range(5)]
+
+
+def test_a_failed_background_write_is_raised_by_wait_once(spark: SparkSession, tmp_path: Path) -> None:
+    blocker = tmp_path / "not_a_folder"
+    blocker.write_text("a file where the run history's folder would be")
+    history = RunHistory(spark, str(blocker / "_ops"))
+    history.record_in_background(job_run("r0", 0))
+    with pytest.raises(Exception, match="not_a_folder"):
+        history.wait()
+    history.wait()  # reported once
