@@ -38,6 +38,7 @@ def runs_on_spark_platform(environ: Mapping[str, str]) -> bool:
 
 
 CODEGEN_CACHE_ENTRIES = 2000
+DRIVER_LISTED_FOLDERS = 1000
 
 
 def local_session_conf(settings: SparkSettings, jars: list[Path], warehouse_dir: str | None) -> dict[str, str]:
@@ -59,6 +60,10 @@ def local_session_conf(settings: SparkSettings, jars: list[Path], warehouse_dir:
         # micro-batch generates, so every batch compiled them all again and the JIT never settled (a
         # 100,000-event batch took 12.5 s instead of 7 s; docs/benchmarks.md). Static: set at start only.
         "spark.sql.codegen.cache.maxEntries": str(CODEGEN_CACHE_ENTRIES),
+        # Folders are listed on the driver up to this many at a time, not by a Spark job of one task per
+        # folder: a local session lists local folders, where the job costs more than the listing (a feed of
+        # 90 daily folders is listed two or three times per file-stream run; docs/benchmarks.md).
+        "spark.sql.sources.parallelPartitionDiscovery.threshold": str(DRIVER_LISTED_FOLDERS),
         # Delta reads its log with this many partitions; the default (50) is for clusters.
         "spark.databricks.delta.snapshotPartitions": str(settings.shuffle_partitions),
         "spark.pyspark.python": sys.executable,

@@ -23,6 +23,7 @@ def test_local_session_has_delta_and_small_machine_settings(spark: SparkSession,
     assert conf.get("spark.master") == "local[2]"
     # Static: only a session started with it caches a streaming micro-batch's generated classes.
     assert spark.conf.get("spark.sql.codegen.cache.maxEntries") == "2000"
+    assert spark.conf.get("spark.sql.sources.parallelPartitionDiscovery.threshold") == "1000"
     assert "delta-spark_2.13-4.0.0.jar" in conf.get("spark.jars", "")
     # Delta really works: a table written and read back through the session.
     path = str(tmp_path / "t")
