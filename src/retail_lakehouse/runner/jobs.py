@@ -12,12 +12,12 @@ from pyspark.sql import DataFrame, SparkSession
 
 from retail_lakehouse.config.loader import LoadedConfig, transform_params
 from retail_lakehouse.config.models import INCREMENTAL_INPUT, JobSettings, feed_of
-from retail_lakehouse.io import delta_tables, jdbc
+from retail_lakehouse.io import delta_tables, jdbc, stream_append
 from retail_lakehouse.io.readers import read_feed, read_table
 from retail_lakehouse.quality.results import DqResults
 from retail_lakehouse.registry import TransformContext
 from retail_lakehouse.runner.batches import BatchCounts, BatchWriter, ReconciliationError
-from retail_lakehouse.runner.streams import await_batches, checkpoint_query_id, run_merge_stream
+from retail_lakehouse.runner.streams import checkpoint_query_id, run_merge_stream
 from retail_lakehouse.runtime.logging import get_logger, log_context
 from retail_lakehouse.runtime.run_history import FAILED, SUCCEEDED, JobRun, RunHistory
 from retail_lakehouse.runtime.watermarks import Extraction, WatermarkStore
@@ -165,7 +165,7 @@ class JobRunner:
             .trigger(availableNow=True)
             .start()
         )
-        await_batches(query, failures)
+        stream_append.await_query(query, failures)
         return totals
 
     def _run_stream(
@@ -173,18 +173,13 @@ class JobRunner:
     ) -> BatchCounts:
         config = self.loaded.config
         result = self.loaded.transforms[job.transform].apply(self._read_inputs(job, streaming=True), context)
-        path = config.storage.table_path(job.output)
-        table = config.tables[job.output]
-        if not delta_tables.exists(self.spark, path):
-            delta_tables.ensure_table(self.spark, path, result.schema, table)
-        outcome = delta_tables.append_stream(
+        outcome = stream_append.append_stream(
             self.spark,
             result,
-            path,
+            config.storage.table_path(job.output),
             checkpoint=f"{config.storage.checkpoint_root}/{job_name}",
-            table=table,
+            table=config.tables[job.output],
             query_name=job_name,
-            commit_marker=f"{job.output}@{context.run_id}",
             trigger_seconds=trigger_seconds,
         )
         if outcome.batches_already_committed:

@@ -12,12 +12,11 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 
 from pyspark.sql import DataFrame, SparkSession
-from pyspark.sql.streaming.query import StreamingQuery
 
 from retail_lakehouse.config.loader import LoadedConfig
 from retail_lakehouse.config.models import FeedSettings, JobSettings, feed_of
-from retail_lakehouse.io.delta_tables import PROGRESS_POLL_SECONDS, stop_requests
 from retail_lakehouse.io.readers import read_feed, read_feed_stream
+from retail_lakehouse.io.stream_append import await_query
 from retail_lakehouse.registry import TransformContext
 from retail_lakehouse.runner.batches import BatchCounts
 from retail_lakehouse.runtime.logging import get_logger
@@ -153,22 +152,5 @@ def run_merge_stream(
         writer = writer.trigger(availableNow=True)
     else:
         writer = writer.trigger(processingTime=f"{trigger_seconds} seconds")
-    await_batches(writer.start(), failures)
+    await_query(writer.start(), failures)
     return totals
-
-
-def await_batches(query: StreamingQuery, failures: list[BaseException]) -> None:
-    """Waits for a foreachBatch query to end (available-now) or to be stopped (Ctrl-C, SIGTERM), then
-    raises the error a micro-batch raised, rather than the JVM's wrapper of it."""
-    try:
-        with stop_requests() as stop_requested:
-            while not query.awaitTermination(PROGRESS_POLL_SECONDS):
-                if stop_requested.is_set():
-                    log.info("stopping %s after the micro-batch under way", query.name)
-                    query.stop()
-    except Exception:
-        if failures:
-            raise failures[0] from None
-        raise
-    if failures:
-        raise failures[0]

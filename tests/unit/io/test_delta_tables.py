@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 from chispa import assert_df_equality
 from delta.tables import DeltaTable
+from pyspark.errors import AnalysisException
 from pyspark.sql import SparkSession
 
 from retail_lakehouse.config.models import TableSettings
@@ -158,3 +159,22 @@ def test_marked_commits_of_a_write_skipped_as_already_committed_are_none(spark: 
     # The same application version again: Delta skips it, so no commit carries the new marker.
     assert rows_written(spark, path, lambda: delta_tables.append(df, path, TABLE, idempotency=("app", 1))) == 0
     assert spark.read.format("delta").load(path).where("store_id = '7'").count() == 1
+
+
+def test_marked_commits_finds_the_commits_of_several_markers(spark: SparkSession, tmp_path: Path) -> None:
+    path = str(tmp_path / "t")
+    rows = spark.createDataFrame([(1, "2025-01-01")], "id INT, day STRING")
+    for marker in ("a", "b", "c"):
+        delta_tables.append(rows, path, TableSettings(), commit_marker=marker)
+    found = delta_tables.marked_commits(spark, path, "a", "c", written_after=None, expected=2)
+    assert [c.rows_written for c in found] == [1, 1]
+    assert len(delta_tables.marked_commits(spark, path, "z", written_after=None)) == 0
+
+
+def test_create_with_rows_never_replaces_a_table(spark: SparkSession, tmp_path: Path) -> None:
+    path = seeded_table(spark, tmp_path)
+    version = delta_tables.current_version(spark, path)
+    with pytest.raises(AnalysisException, match="TABLE_OR_VIEW_ALREADY_EXISTS"):
+        delta_tables.create_with_rows(spark.createDataFrame([(D3, "9", 1)], SCHEMA), path, TABLE)
+    assert delta_tables.current_version(spark, path) == version
+    assert spark.read.format("delta").load(path).count() == 3
