@@ -1,9 +1,12 @@
 """Benchmark: generator time, and bronze ingestion through the framework against a plain one-shot
 `spark.read` -> Delta write of the same files, in the same run and Spark session.
 
-    .venv/bin/python bench/bronze_ingestion.py [--scale 1] [--days 90] [--work DIR]
+    .venv/bin/python bench/bronze_ingestion.py [--scale 1] [--days 90] [--repeat 1] [--work DIR]
 
-Prints rows per second for both and the framework's overhead; results go to docs/benchmarks.md.
+Prints rows per second for both and the framework's overhead; results go to docs/benchmarks.md. With
+`--repeat N` the two alternate N times, each time into new tables (and a new lakehouse, so the framework
+ingests everything again), and the median ratio is printed too: a shared machine's speed drifts within
+minutes, and alternating exposes both sides to the same drift.
 """
 
 from __future__ import annotations
@@ -11,6 +14,7 @@ from __future__ import annotations
 import argparse
 import io
 import shutil
+import statistics
 import tempfile
 import time
 from pathlib import Path
@@ -40,6 +44,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--scale", type=float, default=1.0)
     parser.add_argument("--days", type=int, default=90)
+    parser.add_argument("--repeat", type=int, default=1, help="alternate plain and framework this many times")
     parser.add_argument("--work", type=Path, default=None, help="working folder (default: a temporary one)")
     args = parser.parse_args()
     work = args.work or Path(tempfile.mkdtemp(prefix="bench-bronze-"))
@@ -53,46 +58,50 @@ def main() -> None:
     total_rows = sum(f["rows"] for f in manifest["feeds"].values())
     print(f"generator: scale {args.scale}, {args.days} days, {total_rows:,} records in {generator_seconds:.1f} s")
 
-    loaded = load_config(
-        conf_dir=REPO / "conf",
-        set_overrides=[f"storage.landing={landing}", f"storage.root={lakehouse}"],
-        # The silver jobs' card-token key must resolve for the configuration to load; bronze never uses it.
-        environ={"LAKEHOUSE_SECRET_CARD_TOKEN_KEY": "bench-card-token-key"},
-    )
+    environ = {"LAKEHOUSE_SECRET_CARD_TOKEN_KEY": "bench-card-token-key"}
+    # The silver jobs' card-token key must resolve for the configuration to load; bronze never uses it.
+    loaded = load_config(conf_dir=REPO / "conf", set_overrides=[f"storage.landing={landing}"], environ=environ)
     spark = get_spark_session(loaded.config.spark, warehouse_dir=str(work / "warehouse"))
     spark.range(1).write.format("delta").mode("overwrite").save(str(work / "warmup"))  # JVM and Delta warm-up
 
-    started = time.perf_counter()
-    plain_ingestion(spark, dict(loaded.config.feeds), landing, plain)
-    plain_seconds = time.perf_counter() - started
-    plain_rows = sum(spark.read.format("delta").load(str(plain / name)).count() for name in loaded.config.feeds)
+    ratios = []
+    for attempt in range(1, args.repeat + 1):
+        plain_target = plain / str(attempt)
+        started = time.perf_counter()
+        plain_ingestion(spark, dict(loaded.config.feeds), landing, plain_target)
+        plain_seconds = time.perf_counter() - started
+        plain_rows = sum(
+            spark.read.format("delta").load(str(plain_target / name)).count() for name in loaded.config.feeds
+        )
 
-    # As `lakehouse pipeline bronze` runs them: each job's run record is written while the next job runs.
-    runner = JobRunner(spark, loaded)
-    started = time.perf_counter()
-    runs = run_pipeline(runner, "bronze", progress_stream=io.StringIO()).runs
-    framework_seconds = time.perf_counter() - started
-    framework_rows = sum(r.rows_written or 0 for r in runs)
-    assert all(r.status == "succeeded" for r in runs), [r.error for r in runs if r.error]
-    assert framework_rows == plain_rows == total_rows, (framework_rows, plain_rows, total_rows)
+        # As `lakehouse pipeline bronze` runs them: each job's run record is written while the next job runs.
+        overrides = [f"storage.landing={landing}", f"storage.root={lakehouse / str(attempt)}"]
+        runner = JobRunner(spark, load_config(conf_dir=REPO / "conf", set_overrides=overrides, environ=environ))
+        started = time.perf_counter()
+        runs = run_pipeline(runner, "bronze", progress_stream=io.StringIO()).runs
+        framework_seconds = time.perf_counter() - started
+        framework_rows = sum(r.rows_written or 0 for r in runs)
+        assert all(r.status == "succeeded" for r in runs), [r.error for r in runs if r.error]
+        assert framework_rows == plain_rows == total_rows, (framework_rows, plain_rows, total_rows)
+        ratios.append(framework_seconds / plain_seconds)
+
+        print(f"attempt {attempt}")
+        print(
+            f"  plain spark.read -> Delta : {plain_rows:,} rows in {plain_seconds:.1f} s "
+            f"({plain_rows / plain_seconds:,.0f} rows/s)"
+        )
+        print(
+            f"  framework bronze jobs     : {framework_rows:,} rows in {framework_seconds:.1f} s "
+            f"({framework_rows / framework_seconds:,.0f} rows/s)"
+        )
+        print(f"  framework overhead        : {ratios[-1] - 1:+.0%} (time ratio {ratios[-1]:.2f})")
 
     started = time.perf_counter()
     reruns = run_pipeline(runner, "bronze", progress_stream=io.StringIO()).runs
     rerun_seconds = time.perf_counter() - started
     assert sum(r.rows_written or 0 for r in reruns) == 0
-
-    print(
-        f"plain spark.read -> Delta : {plain_rows:,} rows in {plain_seconds:.1f} s "
-        f"({plain_rows / plain_seconds:,.0f} rows/s)"
-    )
-    print(
-        f"framework bronze jobs     : {framework_rows:,} rows in {framework_seconds:.1f} s "
-        f"({framework_rows / framework_seconds:,.0f} rows/s)"
-    )
-    print(
-        f"framework overhead        : {framework_seconds / plain_seconds - 1:+.0%} "
-        f"(time ratio {framework_seconds / plain_seconds:.2f})"
-    )
+    median = statistics.median(ratios)
+    print(f"median framework overhead : {median - 1:+.0%} (time ratio {median:.2f}) over {len(ratios)} attempt(s)")
     print(f"re-run with no new files  : {rerun_seconds:.1f} s for {len(reruns)} jobs, 0 rows")
     spark.stop()
 

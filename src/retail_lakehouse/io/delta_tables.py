@@ -1,12 +1,10 @@
-"""Delta writers: create with configured properties, append, overwrite, replace-where, merge on keys,
-and an available-now stream append; plus the row counts Delta records for each commit."""
+"""Delta writers: create with configured properties (empty or with rows), append, overwrite, replace-where,
+merge on keys; and the row counts Delta records for each commit, found by their marker."""
 
 from __future__ import annotations
 
 import contextlib
 import datetime as dt
-import signal
-import threading
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from functools import reduce
@@ -16,7 +14,6 @@ from delta.tables import DeltaTable
 from pyspark.errors import AnalysisException
 from pyspark.sql import Column, DataFrame, SparkSession
 from pyspark.sql import functions as F
-from pyspark.sql.streaming.query import StreamingQuery
 from pyspark.sql.types import StructType
 
 from retail_lakehouse.config.models import TableSettings
@@ -195,39 +192,6 @@ def partitions_of(df: DataFrame, columns: Sequence[str]) -> Column:
         return known | target.isNull() if None in values else known
     partitions = [reduce(lambda a, b: a & b, [equal(c, row[c]) for c in columns]) for row in rows]
     return reduce(lambda a, b: a | b, partitions, F.lit(False))
-
-
-PROGRESS_POLL_SECONDS = 2
-
-
-@contextlib.contextmanager
-def stop_requests() -> Iterator[threading.Event]:
-    """An event set by Ctrl-C or SIGTERM while the block runs, so a continuous query stops between polls.
-
-    pyspark's own SIGINT handler raises inside whatever JVM call is under way, which can leave the
-    query or the gateway connection hanging; setting a flag and stopping the query from here cannot.
-    """
-    requested = threading.Event()
-    if threading.current_thread() is not threading.main_thread():
-        yield requested
-        return
-    signals = (signal.SIGINT, signal.SIGTERM)
-    previous = {sig: signal.signal(sig, lambda *_: requested.set()) for sig in signals}
-    try:
-        yield requested
-    finally:
-        for sig, handler in previous.items():
-            signal.signal(sig, handler)
-
-
-def input_rows_per_batch(query: StreamingQuery) -> dict[int, int]:
-    """Input rows of each finished micro-batch the query still reports. Read from the JVM's progress
-    objects where there are some: pyspark's `recentProgress` converts every field of every update into
-    Python, about 80 ms a call, which was a tenth of a bronze job with nothing new."""
-    jvm_query = getattr(query, "_jsq", None)
-    if jvm_query is None:  # Spark Connect has no JVM object to ask
-        return {int(update.batchId): int(update.numInputRows) for update in query.recentProgress}
-    return {int(update.batchId()): int(update.numInputRows()) for update in jvm_query.recentProgress()}
 
 
 @contextlib.contextmanager
