@@ -15,11 +15,12 @@ import contextlib
 import datetime as dt
 import signal
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql.streaming.query import StreamingQuery
+from pyspark.sql.streaming.readwriter import DataStreamWriter
 
 from retail_lakehouse.config.models import TableSettings
 from retail_lakehouse.io import delta_tables
@@ -145,11 +146,9 @@ def append_stream(
             failures.append(exc)
             raise
 
-    writer = df.writeStream.foreachBatch(write_batch).option("checkpointLocation", checkpoint).queryName(query_name)
-    if trigger_seconds is None:
-        writer = writer.trigger(availableNow=True)
-    else:
-        writer = writer.trigger(processingTime=f"{trigger_seconds} seconds")
+    writer = foreach_batch_writer(
+        df, write_batch, checkpoint=checkpoint, query_name=query_name, trigger_seconds=trigger_seconds
+    )
     written_after = dt.datetime.now()
     query = writer.start()
     try:
@@ -170,6 +169,22 @@ def append_stream(
         batches_committed=len(commits),
         batches_already_committed=len(already_landed),
     )
+
+
+def foreach_batch_writer(
+    df: DataFrame,
+    process: Callable[[DataFrame, int], None],
+    *,
+    checkpoint: str,
+    query_name: str,
+    trigger_seconds: float | None = None,
+) -> DataStreamWriter:
+    """A writer that hands each micro-batch to `process`: all that is available now, then stops (no
+    trigger), or every `trigger_seconds` until stopped."""
+    writer = df.writeStream.foreachBatch(process).option("checkpointLocation", checkpoint).queryName(query_name)
+    if trigger_seconds is None:
+        return writer.trigger(availableNow=True)
+    return writer.trigger(processingTime=f"{trigger_seconds} seconds")
 
 
 def await_query(query: StreamingQuery, failures: list[BaseException]) -> dict[int, int]:

@@ -158,14 +158,8 @@ class JobRunner:
                 failures.append(exc)
                 raise
 
-        query = (
-            source.writeStream.foreachBatch(process)
-            .option("checkpointLocation", checkpoint)
-            .queryName(job_name)
-            .trigger(availableNow=True)
-            .start()
-        )
-        stream_append.await_query(query, failures)
+        writer = stream_append.foreach_batch_writer(source, process, checkpoint=checkpoint, query_name=job_name)
+        stream_append.await_query(writer.start(), failures)
         return totals
 
     def _run_stream(

@@ -16,7 +16,7 @@ from pyspark.sql import DataFrame, SparkSession
 from retail_lakehouse.config.loader import LoadedConfig
 from retail_lakehouse.config.models import FeedSettings, JobSettings, feed_of
 from retail_lakehouse.io.readers import read_feed, read_feed_stream
-from retail_lakehouse.io.stream_append import await_query
+from retail_lakehouse.io.stream_append import await_query, foreach_batch_writer
 from retail_lakehouse.registry import TransformContext
 from retail_lakehouse.runner.batches import BatchCounts
 from retail_lakehouse.runtime.logging import get_logger
@@ -147,10 +147,8 @@ def run_merge_stream(
             failures.append(exc)
             raise
 
-    writer = events.writeStream.foreachBatch(process).option("checkpointLocation", checkpoint).queryName(job_name)
-    if trigger_seconds is None:
-        writer = writer.trigger(availableNow=True)
-    else:
-        writer = writer.trigger(processingTime=f"{trigger_seconds} seconds")
+    writer = foreach_batch_writer(
+        events, process, checkpoint=checkpoint, query_name=job_name, trigger_seconds=trigger_seconds
+    )
     await_query(writer.start(), failures)
     return totals
