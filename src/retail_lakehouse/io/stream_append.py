@@ -94,6 +94,29 @@ def read_checkpoint_state(spark: SparkSession, checkpoint: str) -> CheckpointSta
     return CheckpointState(listed=True, replayed_batch=last_planned, replayed_planned_at=planned_at)
 
 
+class QueryId:
+    """The id a streaming query keeps in its checkpoint for its whole life, for the query's foreachBatch
+    callbacks: a callback can run before `start()` has returned the query."""
+
+    def __init__(self) -> None:
+        self._value: str | None = None
+        self._known = threading.Event()
+
+    def start(self, writer: DataStreamWriter) -> StreamingQuery:
+        try:
+            query = writer.start()
+            self._value = str(query.id)
+            return query
+        finally:
+            self._known.set()  # never leave a callback waiting
+
+    def get(self) -> str:
+        self._known.wait()
+        if self._value is None:
+            raise RuntimeError("the streaming query did not start")
+        return self._value
+
+
 def append_stream(
     spark: SparkSession,
     df: DataFrame,
@@ -114,9 +137,8 @@ def append_stream(
     nothing to read creates it empty, so readers of the table find it.
     """
     checkpoint_state = read_checkpoint_state(spark, checkpoint)
-    table_exists = [delta_tables.exists(spark, path)]
-    query_ids: list[str] = []
-    query_started = threading.Event()
+    table_exists = delta_tables.exists(spark, path)
+    query_id = QueryId()
     written: dict[int, str] = {}  # batch id -> its commit's marker
     already_landed: list[int] = []
     failures: list[BaseException] = []
@@ -124,23 +146,23 @@ def append_stream(
     def landed_already(batch_id: int, marker: str) -> bool:
         first_of_run = not written and not already_landed
         return (
-            table_exists[0]
+            table_exists
             and checkpoint_state.may_have_landed(batch_id, first_of_run)
             and bool(delta_tables.marked_commits(spark, path, marker, written_after=checkpoint_state.earliest_commit))
         )
 
     def write_batch(batch: DataFrame, batch_id: int) -> None:
+        nonlocal table_exists
         try:
-            query_started.wait()  # the callback can run before start() has returned the query's id
-            marker = f"{query_name}:{query_ids[0]}#{batch_id}"
+            marker = f"{query_name}:{query_id.get()}#{batch_id}"
             if landed_already(batch_id, marker):
                 already_landed.append(batch_id)
                 return
-            if table_exists[0]:
+            if table_exists:
                 delta_tables.append(batch, path, table, commit_marker=marker)
             else:
                 delta_tables.create_with_rows(batch, path, table, commit_marker=marker)
-                table_exists[0] = True
+                table_exists = True
             written[batch_id] = marker
         except BaseException as exc:
             failures.append(exc)
@@ -150,13 +172,8 @@ def append_stream(
         df, write_batch, checkpoint=checkpoint, query_name=query_name, trigger_seconds=trigger_seconds
     )
     written_after = dt.datetime.now()
-    query = writer.start()
-    try:
-        query_ids.append(str(query.id))
-    finally:
-        query_started.set()  # never leave a callback waiting
-    rows_per_batch = await_query(query, failures)
-    if not table_exists[0]:
+    rows_per_batch = await_query(query_id.start(writer), failures)
+    if not table_exists:
         delta_tables.ensure_table(spark, path, df.schema, table)
     commits = (
         delta_tables.marked_commits(spark, path, *written.values(), written_after=written_after, expected=len(written))

@@ -17,7 +17,7 @@ from retail_lakehouse.io.readers import read_feed, read_table
 from retail_lakehouse.quality.results import DqResults
 from retail_lakehouse.registry import TransformContext
 from retail_lakehouse.runner.batches import BatchCounts, BatchWriter, ReconciliationError
-from retail_lakehouse.runner.streams import checkpoint_query_id, run_merge_stream
+from retail_lakehouse.runner.streams import run_merge_stream
 from retail_lakehouse.runtime.logging import get_logger, log_context
 from retail_lakehouse.runtime.run_history import FAILED, SUCCEEDED, JobRun, RunHistory
 from retail_lakehouse.runtime.watermarks import Extraction, WatermarkStore
@@ -141,15 +141,13 @@ class JobRunner:
         checkpoint = f"{config.storage.checkpoint_root}/{job_name}"
         totals = BatchCounts()
         failures: list[BaseException] = []
-        writer_ids: list[str] = []
+        query_id = stream_append.QueryId()
 
         def process(batch: DataFrame, batch_id: int) -> None:
             try:
                 # The checkpoint's query id names the writer: a batch repeated after a crash is not
                 # appended twice, and a new checkpoint (a deliberate re-run) is a new writer.
-                if not writer_ids:
-                    writer_ids.append(f"{job_name}:{checkpoint_query_id(self.spark, checkpoint)}")
-                writer_id = writer_ids[0]
+                writer_id = f"{job_name}:{query_id.get()}"
                 counts = self.batches.write(
                     job_name, {**inputs, INCREMENTAL_INPUT: batch}, context, idempotency=(writer_id, batch_id)
                 )
@@ -159,7 +157,7 @@ class JobRunner:
                 raise
 
         writer = stream_append.foreach_batch_writer(source, process, checkpoint=checkpoint, query_name=job_name)
-        stream_append.await_query(writer.start(), failures)
+        stream_append.await_query(query_id.start(writer), failures)
         return totals
 
     def _run_stream(

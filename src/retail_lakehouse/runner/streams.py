@@ -7,7 +7,6 @@ marks each Delta commit of the batch (userMetadata), so a repeated batch skips t
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 
@@ -16,7 +15,7 @@ from pyspark.sql import DataFrame, SparkSession
 from retail_lakehouse.config.loader import LoadedConfig
 from retail_lakehouse.config.models import FeedSettings, JobSettings, feed_of
 from retail_lakehouse.io.readers import read_feed, read_feed_stream
-from retail_lakehouse.io.stream_append import await_query, foreach_batch_writer
+from retail_lakehouse.io.stream_append import QueryId, await_query, foreach_batch_writer
 from retail_lakehouse.registry import TransformContext
 from retail_lakehouse.runner.batches import BatchCounts
 from retail_lakehouse.runtime.logging import get_logger
@@ -77,12 +76,6 @@ class StreamInputs(Mapping[str, DataFrame]):
         return len(self.feeds)
 
 
-def checkpoint_query_id(spark: SparkSession, checkpoint: str) -> str:
-    """The id a streaming query keeps in its checkpoint's metadata file for its whole life."""
-    metadata = spark.read.text(f"{checkpoint}/metadata").first()
-    return str(json.loads(metadata[0])["id"]) if metadata else "unknown"
-
-
 def run_merge_stream(
     spark: SparkSession,
     loaded: LoadedConfig,
@@ -109,15 +102,13 @@ def run_merge_stream(
     checkpoint = f"{config.storage.checkpoint_root}/{job_name}"
     totals = BatchCounts()
     failures: list[BaseException] = []
-    writer_ids: list[str] = []
+    query_id = QueryId()
     existing_tables: set[str] = set()
     run_cache: dict[str, DataFrame] = {}
     finished_batches: list[int] = []
 
     def process(batch: DataFrame, batch_id: int) -> None:
         try:
-            if not writer_ids:
-                writer_ids.append(f"{job_name}:{checkpoint_query_id(spark, checkpoint)}")
             micro_batch = MicroBatch(
                 spark,
                 loaded,
@@ -126,7 +117,7 @@ def run_merge_stream(
                 context,
                 batch,
                 references,
-                writer_ids[0],
+                f"{job_name}:{query_id.get()}",
                 batch_id,
                 existing_tables,
                 finished_batches,
@@ -150,5 +141,5 @@ def run_merge_stream(
     writer = foreach_batch_writer(
         events, process, checkpoint=checkpoint, query_name=job_name, trigger_seconds=trigger_seconds
     )
-    await_query(writer.start(), failures)
+    await_query(query_id.start(writer), failures)
     return totals
