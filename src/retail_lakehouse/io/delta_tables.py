@@ -17,6 +17,7 @@ from pyspark.sql import functions as F
 from pyspark.sql.types import StructType
 
 from retail_lakehouse.config.models import TableSettings
+from retail_lakehouse.io import delta_log
 
 R = TypeVar("R")
 
@@ -212,7 +213,7 @@ def commits_marked(spark: SparkSession, marker: str) -> Iterator[None]:
 @dataclass(frozen=True)
 class Commit:
     operation: str
-    parameters: dict[str, str]
+    parameters: dict[str, str | None]
     metrics: dict[str, str]
 
     @property
@@ -250,13 +251,18 @@ def marked_commits(
     (naive local time; None when unknown: then the search can read the whole history) by writes that made
     at most `expected` commits; newest first.
 
-    One read of the newest commits finds them: the table's latest version need not be read before the
-    write, which costs another history read. Only when fewer than `expected` are found and every commit
-    the window holds is younger than the write (other writers committed often meanwhile, or a write was
-    skipped as already committed) does the search go further back.
+    The newest commit files of the log are read first (`delta_log`): they hold a write's commits unless
+    other writers committed many times since. Otherwise the table's history is searched: one read of the
+    newest commits, going further back only when fewer than `expected` are found and every commit the
+    window holds is younger than the write (other writers committed often meanwhile, or a write was
+    skipped as already committed).
     """
     oldest_possible = None if written_after is None else written_after - CLOCK_SKEW_ALLOWANCE
     wanted = set(markers)
+    if oldest_possible is not None:
+        from_log_files = _marked_in_newest_log_files(spark, path, wanted, oldest_possible, expected)
+        if from_log_files is not None:
+            return from_log_files
     window = FIRST_HISTORY_WINDOW
     while True:
         rows = (
@@ -274,3 +280,25 @@ def marked_commits(
         if len(marked) >= expected or len(rows) < window or searched_back_far_enough:
             return marked
         window *= 10
+
+
+def _marked_in_newest_log_files(
+    spark: SparkSession, path: str, wanted: set[str], oldest_possible: dt.datetime, expected: int
+) -> list[Commit] | None:
+    """The marked commits if the newest commit files hold all `expected` of them, else None: fewer found
+    is left to the history, which sees commits a log folder may not hold yet (coordinated commits)."""
+    log_files = delta_log.DeltaLogFiles.of(spark, path)
+    if log_files is None:
+        return None
+    oldest_possible_ms = oldest_possible.timestamp() * 1000
+    marked: list[Commit] = []
+    for info in log_files.newest_first(max(FIRST_HISTORY_WINDOW, expected)):
+        if info is None:  # a commit file without commitInfo: not one this reader understands
+            return None
+        if info.user_metadata in wanted:
+            marked.append(Commit(info.operation, info.parameters, info.metrics))
+            if len(marked) >= expected:
+                return marked
+        if info.timestamp_ms < oldest_possible_ms:
+            return None
+    return None

@@ -17,6 +17,7 @@ from pyspark.sql.types import (
     TimestampType,
 )
 
+from retail_lakehouse.io.local_rows import literal_rows
 from retail_lakehouse.quality.validation import RuleResult
 from retail_lakehouse.runtime.run_history import ensure_ops_table
 
@@ -58,4 +59,4 @@ class DqResults:
             values = asdict(result)
             values.pop("row_level")
             rows.append({**values, "run_id": run_id, "table": table, "suite": suite, "validated_at": validated_at})
-        self.spark.createDataFrame(rows, DQ_RESULTS_SCHEMA).write.format("delta").mode("append").save(self.path)
+        literal_rows(self.spark, rows, DQ_RESULTS_SCHEMA).write.format("delta").mode("append").save(self.path)

@@ -10,6 +10,8 @@ from delta.tables import DeltaTable
 from pyspark.sql import SparkSession
 from pyspark.sql.types import DoubleType, LongType, StringType, StructField, StructType, TimestampType
 
+from retail_lakehouse.io.local_rows import literal_rows
+
 JOB_RUNS_TABLE = "job_runs"
 
 JOB_RUNS_SCHEMA = StructType(
@@ -33,6 +35,11 @@ JOB_RUNS_SCHEMA = StructType(
 
 SUCCEEDED = "succeeded"
 FAILED = "failed"
+
+# How long a run recorded in the background may wait for the runs after it, to share their commit: a
+# pipeline's records cost one commit per few jobs instead of one per job (a commit's work competes with
+# the next job for the cores). `wait`, which a pipeline calls when it ends or fails, writes at once.
+BACKGROUND_WRITE_SECONDS = 10.0
 
 
 @dataclass(frozen=True)
@@ -72,10 +79,14 @@ def ensure_ops_table(spark: SparkSession, path: str, schema: StructType) -> None
 class RunHistory:
     """Appends job runs to `<ops_root>/job_runs` (Delta appends from concurrent runs do not conflict)."""
 
-    def __init__(self, spark: SparkSession, ops_root: str) -> None:
+    def __init__(
+        self, spark: SparkSession, ops_root: str, *, background_write_seconds: float = BACKGROUND_WRITE_SECONDS
+    ) -> None:
         self.spark = spark
         self.path = f"{ops_root}/{JOB_RUNS_TABLE}"
+        self.background_write_seconds = background_write_seconds
         self._table_ready = False
+        self._write_now = threading.Event()
         self._lock = threading.Lock()
         self._queued: list[JobRun] = []
         self._writer: threading.Thread | None = None
@@ -87,10 +98,9 @@ class RunHistory:
         self._append([run])
 
     def record_in_background(self, run: JobRun) -> None:
-        """Queues the run and returns, so a pipeline's next job runs meanwhile: a one-row Delta append
-        costs about 0.4 s, most of it the commit rather than work for the cores. A thread appends what is
-        queued, in order, several runs in one commit when jobs finish faster than that; `wait` (before the
-        session stops) raises what a write raised."""
+        """Queues the run and returns, so a pipeline's next job runs meanwhile. A thread appends what is
+        queued, in order and in one commit, `background_write_seconds` after the first of it was queued,
+        or at once when `wait` is called (before the session stops); `wait` raises what a write raised."""
         self._raise_error()
         with self._lock:
             self._queued.append(run)
@@ -100,26 +110,32 @@ class RunHistory:
                 self._writer.start()
 
     def wait(self) -> None:
-        """Until every queued run is written; raises what a write raised."""
-        while True:
-            with self._lock:
-                writer = self._writer
-            if writer is None:
-                break
-            writer.join()
+        """Writes every queued run now and returns when they are written; raises what a write raised."""
+        self._write_now.set()
+        try:
+            while True:
+                with self._lock:
+                    writer = self._writer
+                if writer is None:
+                    break
+                writer.join()
+        finally:
+            self._write_now.clear()
         self._raise_error()
 
     def _write_queued(self) -> None:
         while True:
+            self._write_now.wait(self.background_write_seconds)
             with self._lock:  # the same lock decides to stop and, in record_in_background, to start a writer
                 runs, self._queued = self._queued, []
-                if not runs:
-                    self._writer = None
-                    return
             try:
                 self._append(runs)
             except BaseException as exc:  # raised again in the caller's thread
                 self._error = self._error or exc
+            with self._lock:
+                if not self._queued:
+                    self._writer = None
+                    return
 
     def _raise_error(self) -> None:
         if self._error is not None:
@@ -132,7 +148,7 @@ class RunHistory:
             self._table_ready = True
         # mergeSchema: a run history written by an older version gains the columns added since.
         (
-            self.spark.createDataFrame([asdict(run) for run in runs], JOB_RUNS_SCHEMA)
+            literal_rows(self.spark, [asdict(run) for run in runs], JOB_RUNS_SCHEMA)
             .write.format("delta")
             .mode("append")
             .option("mergeSchema", "true")

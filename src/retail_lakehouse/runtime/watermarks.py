@@ -18,6 +18,7 @@ from pyspark.sql import SparkSession
 from pyspark.sql import functions as F
 from pyspark.sql.types import LongType, StringType, StructField, StructType, TimestampType
 
+from retail_lakehouse.io.local_rows import literal_rows
 from retail_lakehouse.runtime.run_history import ensure_ops_table
 
 WATERMARKS_TABLE = "jdbc_watermarks"
@@ -114,4 +115,4 @@ class WatermarkStore:
         if not self._table_ready:
             ensure_ops_table(self.spark, self.path, WATERMARKS_SCHEMA)
             self._table_ready = True
-        self.spark.createDataFrame([row], WATERMARKS_SCHEMA).write.format("delta").mode("append").save(self.path)
+        literal_rows(self.spark, [row], WATERMARKS_SCHEMA).write.format("delta").mode("append").save(self.path)

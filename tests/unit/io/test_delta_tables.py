@@ -178,3 +178,37 @@ def test_create_with_rows_never_replaces_a_table(spark: SparkSession, tmp_path: 
         delta_tables.create_with_rows(spark.createDataFrame([(D3, "9", 1)], SCHEMA), path, TABLE)
     assert delta_tables.current_version(spark, path) == version
     assert spark.read.format("delta").load(path).count() == 3
+
+
+def test_marked_commits_are_read_from_the_newest_log_files_without_the_history(
+    spark: SparkSession, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = seeded_table(spark, tmp_path)
+    written_after = dt.datetime.now()
+    delta_tables.append(spark.createDataFrame([(D3, "7", 1), (D3, "8", 2)], SCHEMA), path, TABLE, commit_marker="a")
+    delta_tables.append(spark.createDataFrame([(D3, "9", 1)], SCHEMA), path, TABLE, commit_marker="b")
+
+    def no_history(*_: object) -> None:
+        raise AssertionError("the history was read")
+
+    monkeypatch.setattr(DeltaTable, "history", no_history)
+    commits = delta_tables.marked_commits(spark, path, "a", "b", written_after=written_after, expected=2)
+    assert [(c.operation, c.rows_written) for c in commits] == [("WRITE", 1), ("WRITE", 2)]
+
+
+def test_marked_commits_not_all_in_the_log_files_read_are_searched_in_the_history(
+    spark: SparkSession, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A marker the newest commit files lack may be in a commit the folder does not hold yet (coordinated
+    commits): the history decides, here that the skipped write made none."""
+    path = seeded_table(spark, tmp_path)
+    history_reads = []
+    history = DeltaTable.history
+
+    def counted_history(table: DeltaTable, limit: int | None = None) -> object:
+        history_reads.append(limit)
+        return history(table, limit)
+
+    monkeypatch.setattr(DeltaTable, "history", counted_history)
+    assert delta_tables.marked_commits(spark, path, "never-written", written_after=dt.datetime.now()) == []
+    assert history_reads == [delta_tables.FIRST_HISTORY_WINDOW]

@@ -1,9 +1,11 @@
 from __future__ import annotations
 
+import time
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from delta.tables import DeltaTable
 from pyspark.sql import SparkSession
 
 from retail_lakehouse.runtime.run_history import SUCCEEDED, JobRun, RunHistory
@@ -33,3 +35,31 @@ def test_a_failed_background_write_is_raised_by_wait_once(spark: SparkSession, t
     with pytest.raises(Exception, match="not_a_folder"):
         history.wait()
     history.wait()  # reported once
+
+
+def test_runs_queued_in_the_background_share_a_commit_written_at_once_when_waited_for(
+    spark: SparkSession, tmp_path: Path
+) -> None:
+    history = RunHistory(spark, str(tmp_path / "_ops"), background_write_seconds=600)
+    started = time.monotonic()
+    for n in range(3):
+        history.record_in_background(job_run(f"r{n}", n))
+    history.wait()
+    assert time.monotonic() - started < 120  # not the ten minutes the runs could have waited
+    writes = DeltaTable.forPath(spark, history.path).history().where("operation = 'WRITE'").collect()
+    assert [int(w["operationMetrics"]["numOutputRows"]) for w in writes] == [3]
+
+
+def test_runs_queued_in_the_background_are_written_without_waiting_for_them(
+    spark: SparkSession, tmp_path: Path
+) -> None:
+    history = RunHistory(spark, str(tmp_path / "_ops"), background_write_seconds=0.1)
+    history.record_in_background(job_run("r0", 0))
+    deadline = time.monotonic() + 60
+    while (
+        not DeltaTable.isDeltaTable(spark, history.path) or spark.read.format("delta").load(history.path).count() == 0
+    ):
+        assert time.monotonic() < deadline, "the queued run was never written"
+        time.sleep(0.2)
+    assert [r.run_id for r in spark.read.format("delta").load(history.path).collect()] == ["r0"]
+    history.wait()
