@@ -11,6 +11,7 @@ from functools import reduce
 from typing import Any, TypeVar
 
 from delta.tables import DeltaTable
+from py4j.protocol import Py4JError  # type: ignore[import-untyped]
 from pyspark.errors import AnalysisException
 from pyspark.sql import Column, DataFrame, SparkSession
 from pyspark.sql import functions as F
@@ -18,8 +19,11 @@ from pyspark.sql.types import StructType
 
 from retail_lakehouse.config.models import TableSettings
 from retail_lakehouse.io import delta_log
+from retail_lakehouse.runtime.logging import get_logger
 
 R = TypeVar("R")
+
+log = get_logger("delta")
 
 
 def current_version(spark: SparkSession, path: str) -> int | None:
@@ -292,13 +296,16 @@ def _marked_in_newest_log_files(
         return None
     oldest_possible_ms = oldest_possible.timestamp() * 1000
     marked: list[Commit] = []
-    for info in log_files.newest_first(max(FIRST_HISTORY_WINDOW, expected)):
-        if info is None:  # a commit file without commitInfo: not one this reader understands
-            return None
-        if info.user_metadata in wanted:
-            marked.append(Commit(info.operation, info.parameters, info.metrics))
-            if len(marked) >= expected:
-                return marked
-        if info.timestamp_ms < oldest_possible_ms:
-            return None
+    try:
+        for info in log_files.newest_first(max(FIRST_HISTORY_WINDOW, expected)):
+            if info is None:  # a commit file without commitInfo: not one this reader understands
+                return None
+            if info.user_metadata in wanted:
+                marked.append(Commit(info.operation, info.parameters, info.metrics))
+                if len(marked) >= expected:
+                    return marked
+            if info.timestamp_ms < oldest_possible_ms:
+                return None
+    except Py4JError as exc:  # only a shortcut: the history answers with Delta's own reader
+        log.debug("reading the commit files of %s failed, reading its history: %s", path, exc)
     return None

@@ -19,8 +19,8 @@ def literal_rows(spark: SparkSession, rows: Sequence[Mapping[str, Any]], schema:
     """`rows` as a DataFrame of `schema`'s columns, in its order and types; a column a row lacks is null.
 
     Datetimes convert as `createDataFrame` converts them: aware ones by their offset, naive ones in the
-    Python process's local time zone. Nullability is not carried: a NOT NULL
-    column of the table written to still refuses a null.
+    Python process's local time zone. Nullability is not carried: a NOT NULL column of the table written
+    to still refuses a null.
     """
     unknown = {key for row in rows for key in row} - set(schema.fieldNames())
     if unknown:

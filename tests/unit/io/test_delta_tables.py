@@ -8,11 +8,13 @@ from pathlib import Path
 import pytest
 from chispa import assert_df_equality
 from delta.tables import DeltaTable
+from py4j.protocol import Py4JError
 from pyspark.errors import AnalysisException
 from pyspark.sql import SparkSession
 
 from retail_lakehouse.config.models import TableSettings
 from retail_lakehouse.io import delta_tables
+from retail_lakehouse.io.delta_log import DeltaLogFiles
 
 SCHEMA = "sale_date DATE, store_id STRING, revenue INT"
 TABLE = TableSettings(partition_by=["sale_date"], properties={"classification": "Internal"})
@@ -212,3 +214,18 @@ def test_marked_commits_not_all_in_the_log_files_read_are_searched_in_the_histor
     monkeypatch.setattr(DeltaTable, "history", counted_history)
     assert delta_tables.marked_commits(spark, path, "never-written", written_after=dt.datetime.now()) == []
     assert history_reads == [delta_tables.FIRST_HISTORY_WINDOW]
+
+
+def test_marked_commits_are_read_from_the_history_when_the_log_files_cannot_be_read(
+    spark: SparkSession, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = seeded_table(spark, tmp_path)
+    written_after = dt.datetime.now()
+    delta_tables.append(spark.createDataFrame([(D3, "7", 1)], SCHEMA), path, TABLE, commit_marker="a")
+
+    def unreadable(_: object) -> list[int]:
+        raise Py4JError("as a JVM without the Scala collections would")
+
+    monkeypatch.setattr(DeltaLogFiles, "versions", unreadable)
+    commits = delta_tables.marked_commits(spark, path, "a", written_after=written_after)
+    assert [(c.operation, c.rows_written) for c in commits] == [("WRITE", 1)]
