@@ -20,6 +20,8 @@ from typing import Any
 
 from pyspark.sql import SparkSession
 
+from retail_lakehouse.io.storage_files import session_file_system
+
 COMMIT_FILE = re.compile(r"/(\d{20})\.json$")
 
 
@@ -53,14 +55,11 @@ class CommitInfo:
 
 
 class DeltaLogFiles:
-    """The commit files of one table's `_delta_log`, through the session's Hadoop file system (so with
-    the storage credentials set on the session, as for ADLS)."""
+    """The commit files of one table's `_delta_log` (`storage_files`: with the session's credentials)."""
 
     def __init__(self, spark: SparkSession, jvm: Any, table_path: str) -> None:
         self._jvm = jvm
-        hadoop_conf = spark._jsparkSession.sessionState().newHadoopConf()
-        self._log = self._jvm.org.apache.hadoop.fs.Path(f"{table_path.rstrip('/')}/_delta_log")
-        self._fs = self._log.getFileSystem(hadoop_conf)
+        self._log, self._fs = session_file_system(spark, jvm, f"{table_path.rstrip('/')}/_delta_log")
 
     @classmethod
     def of(cls, spark: SparkSession, table_path: str) -> DeltaLogFiles | None:

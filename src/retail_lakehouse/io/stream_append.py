@@ -24,6 +24,7 @@ from pyspark.sql.streaming.readwriter import DataStreamWriter
 
 from retail_lakehouse.config.models import TableSettings
 from retail_lakehouse.io import delta_tables
+from retail_lakehouse.io.storage_files import session_file_system
 from retail_lakehouse.runtime.logging import get_logger
 
 log = get_logger("stream")
@@ -68,13 +69,10 @@ def read_checkpoint_state(spark: SparkSession, checkpoint: str) -> CheckpointSta
     jvm = getattr(spark, "_jvm", None)
     if jvm is None:
         return CheckpointState(listed=False)
-    # The session's Hadoop configuration carries the storage credentials set on the session (ADLS keys).
-    hadoop_conf = spark._jsparkSession.sessionState().newHadoopConf()
 
     def logged_batches(folder: str) -> dict[int, int]:
         """Batch id -> modification time (ms) of each entry of a checkpoint log."""
-        path = jvm.org.apache.hadoop.fs.Path(folder)
-        fs = path.getFileSystem(hadoop_conf)
+        path, fs = session_file_system(spark, jvm, folder)
         if not fs.exists(path):
             return {}
         entries = {}
