@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
+from pydantic_core import ErrorDetails
 
 from retail_lakehouse.config.dag import find_cycle, job_dependencies
 from retail_lakehouse.config.models import LAYERS, LakehouseConfig, SecretsSettings, feed_of
@@ -58,7 +59,7 @@ def load_config(
         _check_references(config, transforms, tree)
     except ConfigError as exc:
         # A value echoed back in a message may be a resolved secret.
-        raise ConfigError(redactor.redact(exc.detail), source=exc.source, key=exc.key) from None
+        raise exc.redacted(redactor.redact) from None
     return LoadedConfig(config=config, transforms=transforms, redactor=redactor)
 
 
@@ -69,12 +70,16 @@ def _validate(model: type[M], data: Any, tree: LayeredTree, prefix: tuple[str, .
     try:
         return model.model_validate(data)
     except ValidationError as exc:
-        raise _first_error(exc, tree, prefix) from None
+        raise _all_errors(exc, tree, prefix) from None
 
 
-def _first_error(exc: ValidationError, tree: LayeredTree, prefix: tuple[str, ...]) -> ConfigError:
-    errors = exc.errors()
-    error = errors[0]
+def _all_errors(exc: ValidationError, tree: LayeredTree, prefix: tuple[str, ...]) -> ConfigError:
+    """Every problem pydantic found, one ConfigError line each, in the order of the configuration."""
+    problems = [_config_error(error, tree, prefix) for error in exc.errors()]
+    return ConfigError(problems[0].detail, source=problems[0].source, key=problems[0].key, also=problems[1:])
+
+
+def _config_error(error: ErrorDetails, tree: LayeredTree, prefix: tuple[str, ...]) -> ConfigError:
     location = tuple(str(part) for part in (*prefix, *error["loc"]))
     kind = error["type"]
     if kind == "extra_forbidden":
@@ -85,9 +90,6 @@ def _first_error(exc: ValidationError, tree: LayeredTree, prefix: tuple[str, ...
         message = error["msg"].removeprefix("Value error, ")
         if kind not in {"value_error", "assertion_error"}:
             message += f" (got {error['input']!r})"
-    more = len(errors) - 1
-    if more:
-        message += f" (and {more} more error{'s' if more > 1 else ''} in this section)"
     return ConfigError(message, source=tree.origin_of(location) or "configuration", key=".".join(location))
 
 

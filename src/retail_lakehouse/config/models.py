@@ -119,6 +119,11 @@ class KafkaSettings(Section):
         default_factory=dict, description="More Kafka source options, e.g. kafka.security.protocol."
     )
     _options_as_text = field_validator("options", mode="before")(reader_option_text)
+    required: bool = Field(
+        False,
+        description="Files: a job reading the feed fails when its folder does not exist. Otherwise a feed with no "
+        "folder yet is an empty input (the job succeeds with 0 rows).",
+    )
 
     def source_options(self) -> dict[str, str]:
         """The options of Spark's Kafka source."""
@@ -151,6 +156,11 @@ class FeedSettings(Section):
     schema_ddl: str | None = Field(None, alias="schema", description="Files: Spark DDL, e.g. 'id STRING'.")
     options: dict[str, str] = Field(default_factory=dict, description="Spark reader options.")
     _options_as_text = field_validator("options", mode="before")(reader_option_text)
+    required: bool = Field(
+        False,
+        description="Files: a job reading the feed fails when its folder does not exist. Otherwise a feed with no "
+        "folder yet is an empty input (the job succeeds with 0 rows).",
+    )
     url: str | None = Field(None, description="JDBC: connection URL, e.g. jdbc:sqlserver://host;database=crm.")
     table: str | None = Field(None, pattern=SQL_IDENTIFIER, description="JDBC: table (or schema.table).")
     driver: str | None = Field(None, description="JDBC: driver class, when the URL does not imply it.")
@@ -211,6 +221,12 @@ class WriteSettings(Section):
         description="merge: keep the row with the greatest value of this column, within a run and against the "
         "table (an older row arriving late changes nothing). Default: the latest ingested row wins.",
     )
+    record_keys: list[str] = Field(
+        default_factory=list,
+        description="merge, scd2: the columns naming the source record when one record gives several rows (a "
+        "transaction's lines, keyed by transaction and line number): of several copies of a record, one copy's rows "
+        "survive together, never a mix of two copies' rows.",
+    )
     within_partitions: bool = Field(
         False,
         description="merge: match a batch's rows only in the table partitions they fall in, so a merge reads "
@@ -228,6 +244,8 @@ class WriteSettings(Section):
             raise ValueError("valid_from is for mode scd2, and mode scd2 needs it")
         if self.latest_by is not None and self.mode != "merge":
             raise ValueError("latest_by is for mode merge")
+        if self.record_keys and not set(self.record_keys) < set(self.keys):
+            raise ValueError("record_keys must be some, not all, of keys (the record within which keys name rows)")
         if self.within_partitions and self.mode != "merge":
             raise ValueError("within_partitions is for mode merge")
         return self

@@ -23,20 +23,26 @@ def feed_schema_ddl(feed: FeedSettings) -> str:
     return f"{ddl}, {CORRUPT_RECORD} STRING" if feed.format in _KEEPS_CORRUPT_RECORDS else ddl
 
 
-def read_feed(spark: SparkSession, feed: FeedSettings, path: str, *, incremental: bool) -> DataFrame:
-    """A file feed's rows with the file each came from; `incremental` reads it as a file stream."""
+def read_feed(
+    spark: SparkSession, feed: FeedSettings, path: str, *, incremental: bool, present: bool = True
+) -> DataFrame:
+    """A file feed's rows with the file each came from; `incremental` reads it as a file stream. A feed
+    whose folder is not `present` (nothing delivered yet) reads as no rows, of the same columns."""
     # Feeds arrive in one folder per arrival date; read them all unless the feed says otherwise.
     options = {"recursiveFileLookup": "true", **feed.options}
+    if not present and incremental:
+        raise ValueError("a feed without a folder reads as an empty batch, not as a stream")
     reader = spark.readStream if incremental else spark.read
+    paths: str | list[str] = path if present else []
     if feed.format == "json" and options.get("multiLine", "false").lower() != "true":
-        return _read_json_lines(reader, feed, path, options)
+        return _read_json_lines(reader, feed, paths, options)
     if feed.format == "csv":
         # Match columns by header name, not position: a file whose header differs from the schema fails
         # with the file named instead of shifting values into the wrong columns.
         options.setdefault("enforceSchema", "false")
     if feed.format in _KEEPS_CORRUPT_RECORDS:
         options |= {"mode": "PERMISSIVE", "columnNameOfCorruptRecord": CORRUPT_RECORD}
-    df = reader.format(feed.format).schema(feed_schema_ddl(feed)).options(**options).load(path)
+    df = reader.format(feed.format).schema(feed_schema_ddl(feed)).options(**options).load(paths)  # type: ignore[arg-type]
     return df.withColumn(SOURCE_FILE, F.col("_metadata.file_path"))
 
 
@@ -54,9 +60,10 @@ def read_feed_stream(spark: SparkSession, feed: FeedSettings, path: str) -> Data
 
 
 def _read_json_lines(
-    reader: DataStreamReader | DataFrameReader, feed: FeedSettings, path: str, options: dict[str, str]
+    reader: DataStreamReader | DataFrameReader, feed: FeedSettings, paths: str | list[str], options: dict[str, str]
 ) -> DataFrame:
-    lines = reader.format("text").options(**options).load(path)
+    # An empty list (no folder yet) only reaches a batch reader, whose load takes a list of paths.
+    lines = reader.format("text").options(**options).load(paths)  # type: ignore[arg-type]
     return parse_json_lines(lines.withColumn(SOURCE_FILE, F.col("_metadata.file_path")), feed)
 
 

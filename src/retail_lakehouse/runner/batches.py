@@ -3,7 +3,8 @@ quality suite, quarantine the rows it rejects, write the rest (merge, SCD2, ...)
 
 Rows read = rows written + rows quarantined + duplicates dropped, where duplicates are copies within the
 batch and rows the table already holds unchanged (or newer); every term is counted on its own and a
-mismatch fails the run before anything is committed.
+mismatch fails the run before anything is committed. The rules judge every copy before deduplication, so
+every copy that breaks a rule is quarantined and only copies that pass compete to survive.
 """
 
 from __future__ import annotations
@@ -84,24 +85,28 @@ class BatchWriter:
         result_count = result.count()
         read = self._rows_read(job, spec.helper_prefix is not None, result_count, inputs)
         counts = BatchCounts(read=read)
-        keys = job.write.dedupe_keys
-        unique = drop_duplicates(result, keys, job.write.latest_by).localCheckpoint(eager=True) if keys else result
-        unique_count = unique.count() if keys else result_count
-        in_batch_duplicates = result_count - unique_count
 
-        valid = unique
+        # Rules first, then deduplication of the rows that passed: a copy that breaks a rule (a truncated
+        # re-delivery) is quarantined and can never be chosen over a copy of the same key that passes.
+        valid, valid_count = result, result_count
         if job.quality is not None:
             valid, counts.quarantined = self._validate(
-                job_name, job, unique, unique_count, inputs, context, idempotency
+                job_name, job, result, result_count, inputs, context, idempotency
             )
+            valid = valid.localCheckpoint(eager=True)
             valid_count = valid.count()
-            if valid_count + counts.quarantined != unique_count:
+            if valid_count + counts.quarantined != result_count:
                 raise ReconciliationError(
-                    f"{job.output}: {unique_count} rows after deduplication but {valid_count} valid and "
-                    f"{counts.quarantined} quarantined"
+                    f"{job.output}: {result_count} rows but {valid_count} valid and {counts.quarantined} quarantined"
                 )
-        else:
-            valid_count = unique_count
+        keys = job.write.dedupe_keys
+        unique, unique_count = valid, valid_count
+        if keys:
+            unique = drop_duplicates(valid, keys, job.write.latest_by, job.write.record_keys)
+            unique = unique.localCheckpoint(eager=True)
+            unique_count = unique.count()
+        in_batch_duplicates = valid_count - unique_count
+        valid, valid_count = unique, unique_count
 
         if spec.helper_prefix:
             valid = valid.drop(*[c for c in valid.columns if c.startswith(spec.helper_prefix)])

@@ -12,8 +12,10 @@ from pyspark.sql import DataFrame, SparkSession
 
 from retail_lakehouse.config.loader import LoadedConfig, transform_params
 from retail_lakehouse.config.models import INCREMENTAL_INPUT, JobSettings, feed_of
+from retail_lakehouse.errors import MissingFeedError
 from retail_lakehouse.io import delta_tables, jdbc, stream_append
 from retail_lakehouse.io.readers import read_feed, read_table
+from retail_lakehouse.io.storage_files import path_exists
 from retail_lakehouse.quality.results import DqResults
 from retail_lakehouse.registry import TransformContext
 from retail_lakehouse.runner.batches import BatchCounts, BatchWriter, ReconciliationError
@@ -138,6 +140,8 @@ class JobRunner:
         config = self.loaded.config
         inputs = self._read_inputs(job, streaming=True)
         source = inputs.pop(INCREMENTAL_INPUT)
+        if not source.isStreaming:  # a feed with no folder yet: one batch of no rows
+            return self.batches.write(job_name, {**inputs, INCREMENTAL_INPUT: source}, context)
         checkpoint = f"{config.storage.checkpoint_root}/{job_name}"
         totals = BatchCounts()
         failures: list[BaseException] = []
@@ -165,6 +169,12 @@ class JobRunner:
     ) -> BatchCounts:
         config = self.loaded.config
         result = self.loaded.transforms[job.transform].apply(self._read_inputs(job, streaming=True), context)
+        if not result.isStreaming:
+            # A feed with no folder yet: nothing to read, but readers of the table must find it.
+            delta_tables.ensure_table(
+                self.spark, config.storage.table_path(job.output), result.schema, config.tables[job.output]
+            )
+            return BatchCounts()
         outcome = stream_append.append_stream(
             self.spark,
             result,
@@ -246,7 +256,13 @@ class JobRunner:
             else:
                 feed = config.feeds[feed_name]
                 path = config.storage.landing_path(str(feed.path))
-                inputs[alias] = read_feed(self.spark, feed, path, incremental=as_stream)
+                present = path_exists(self.spark, path)
+                if not present and feed.required:
+                    raise MissingFeedError(f"feed {feed_name} is required, but its folder {path} does not exist")
+                if not present:
+                    log.info("feed %s has no folder yet (%s): read as no rows", feed_name, path)
+                # With nothing delivered there is nothing to stream: an empty batch stands in for the stream.
+                inputs[alias] = read_feed(self.spark, feed, path, incremental=as_stream and present, present=present)
         return inputs
 
 

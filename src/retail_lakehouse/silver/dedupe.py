@@ -20,11 +20,24 @@ def survivor_order(columns: Sequence[str], latest_by: str | None) -> list[Column
     return order or [F.col(c).desc_nulls_last() for c in sorted(columns)]
 
 
-def drop_duplicates(df: DataFrame, keys: Sequence[str], latest_by: str | None = None) -> DataFrame:
-    """One row per key; rows with a null key are all kept, for the rules to reject."""
-    ranked = df.withColumn(
-        "_survivor_rank",
-        F.row_number().over(Window.partitionBy(*keys).orderBy(*survivor_order(df.columns, latest_by))),
-    )
-    any_key_null = F.greatest(*[F.col(k).isNull() for k in keys]) if len(keys) > 1 else F.col(keys[0]).isNull()
-    return ranked.where(any_key_null | (F.col("_survivor_rank") == 1)).drop("_survivor_rank")
+def _any_null(columns: Sequence[str]) -> Column:
+    return F.greatest(*[F.col(c).isNull() for c in columns]) if len(columns) > 1 else F.col(columns[0]).isNull()
+
+
+def drop_duplicates(
+    df: DataFrame, keys: Sequence[str], latest_by: str | None = None, record_keys: Sequence[str] = ()
+) -> DataFrame:
+    """One row per key; rows with a null key are all kept, for the rules to reject.
+
+    `record_keys` name the source record when one record gives several rows (a transaction's lines): the
+    surviving copy is chosen per record first, so every row of one delivery survives together and no
+    record is stitched from the rows of two copies."""
+    order = survivor_order(df.columns, latest_by)
+    if record_keys:
+        # Rows of one copy tie on the survivor order (it is made of record-level columns), so the best
+        # copy's rows all rank 1.
+        best_copy = F.dense_rank().over(Window.partitionBy(*record_keys).orderBy(*order))
+        df = df.withColumn("_copy_rank", best_copy)
+        df = df.where(_any_null(record_keys) | (F.col("_copy_rank") == 1)).drop("_copy_rank")
+    ranked = df.withColumn("_survivor_rank", F.row_number().over(Window.partitionBy(*keys).orderBy(*order)))
+    return ranked.where(_any_null(keys) | (F.col("_survivor_rank") == 1)).drop("_survivor_rank")

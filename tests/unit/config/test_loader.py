@@ -241,3 +241,19 @@ def test_incremental_database_extraction_needs_a_watermark_column(tmp_path: Path
     assert error_of(tmp_path, base) == (
         "conf/base/jobs.yaml: jobs.bronze_stores.incremental: incremental extraction needs feeds.crm.watermark_column"
     )
+
+
+def test_every_error_of_a_section_is_reported_one_line_each(tmp_path: Path) -> None:
+    base = minimal_base(tmp_path, tmp_path)
+    job = base["jobs"]["jobs"]["bronze_stores"]
+    job["mdoe"] = "append"
+    del job["description"]
+    job["incremental"] = "sometimes"
+    with pytest.raises(ConfigError) as error:
+        load(tmp_path, base)
+    assert str(error.value).splitlines() == [
+        "conf/base/jobs.yaml: jobs.bronze_stores.description: required key is missing",
+        "conf/base/jobs.yaml: jobs.bronze_stores.incremental: Input should be a valid boolean, unable to "
+        "interpret input (got 'sometimes')",
+        "conf/base/jobs.yaml: jobs.bronze_stores.mdoe: unknown key 'mdoe'",
+    ]

@@ -70,8 +70,10 @@ def lakehouse_config(
     extra_jobs: dict[str, dict[str, object]] | None = None,
     pipelines: dict[str, object] | None = None,
     environ: dict[str, str] | None = None,
+    feed_settings: dict[str, object] | None = None,
 ) -> LoadedConfig:
     base = minimal_base(tmp_path / "lake", landing)
+    base["feeds"]["feeds"]["stores"].update(feed_settings or {})
     base["tables"]["tables"].update({"silver/stores": {}, "silver/broken": {}})
     base["jobs"]["jobs"].update(extra_jobs or {})
     if pipelines:

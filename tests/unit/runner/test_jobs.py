@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 from chispa import assert_df_equality
@@ -166,3 +167,22 @@ def test_describe_error_keeps_the_message_not_the_jvm_stack() -> None:
     error = RuntimeError("[PATH_NOT_FOUND] Path does not exist: file:/x.\n\tat org.apache.spark.Foo(Foo.scala:1)")
     assert describe_error(error) == "RuntimeError: [PATH_NOT_FOUND] Path does not exist: file:/x."
     assert len(describe_error(ValueError("x" * 5000))) == 2000
+
+
+def test_a_feed_without_a_folder_is_an_empty_input_unless_it_is_required(
+    spark: SparkSession, tmp_path: Path, landing: Path
+) -> None:
+    shutil.rmtree(landing / "stores")
+    loaded = lakehouse_config(tmp_path, landing)
+    runner = JobRunner(spark, loaded)
+    run = runner.run("bronze_stores")
+    assert (run.status, run.rows_read, run.rows_written, run.error) == (SUCCEEDED, 0, 0, None)
+    bronze = spark.read.format("delta").load(loaded.config.storage.table_path("bronze/stores"))
+    assert (bronze.count(), bronze.columns[:3]) == (0, ["store_id", "name", "_corrupt_record"])
+
+    required = lakehouse_config(tmp_path, landing, feed_settings={"required": True})
+    failed = JobRunner(spark, required).run("bronze_stores")
+    assert (failed.status, failed.error) == (
+        FAILED,
+        f"MissingFeedError: feed stores is required, but its folder {landing / 'stores'} does not exist",
+    )
