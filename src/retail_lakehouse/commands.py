@@ -15,6 +15,7 @@ from retail_lakehouse.config.models import feed_of
 from retail_lakehouse.errors import EXIT_JOB_FAILED, EXIT_OK, UsageError
 from retail_lakehouse.generator.landing import MANIFEST, LandingConflictError, generate_landing
 from retail_lakehouse.generator.options import GeneratorOptions
+from retail_lakehouse.io.storage_files import check_writable
 from retail_lakehouse.runner.jobs import JobRunner
 from retail_lakehouse.runner.pipelines import PipelineOutcome, run_in_order, run_pipeline
 from retail_lakehouse.runtime.run_history import JOB_RUNS_TABLE
@@ -74,6 +75,7 @@ def spark_session(loaded: LoadedConfig) -> Iterator[SparkSession]:
         secret_values=loaded.redactor.values,
     )
     try:
+        check_writable(spark, config.storage.root)
         yield spark
     finally:
         if owns_session(config.spark):

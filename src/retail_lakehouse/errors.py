@@ -46,3 +46,7 @@ class RuntimeSetupError(LakehouseError):
 
 class MissingFeedError(LakehouseError):
     """A feed marked required has no folder in the landing zone."""
+
+
+class StorageNotWritableError(RuntimeSetupError):
+    """The lakehouse root cannot be written (read-only, unreachable, or no permission)."""

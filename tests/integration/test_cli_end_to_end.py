@@ -69,6 +69,21 @@ def test_usage_errors_exit_2_with_one_line(workspace: Workspace) -> None:
     assert malformed.stderr.count("\n") == 1
 
 
+def test_a_lakehouse_root_that_cannot_be_written_is_one_line_before_any_job(workspace: Workspace) -> None:
+    # Tests run as root, whom permission bits do not stop: a root below a regular file cannot be created.
+    blocker = workspace.cwd / "not-a-folder"
+    blocker.write_text("a file\n", encoding="utf-8")
+    root = blocker / "lakehouse"
+    result = workspace.run("run", "bronze_stores", extra_env={"LAKEHOUSE_ROOT": str(root)})
+    assert result.returncode == 2, result.stderr
+    # The JVM may say one thing of its own when it starts; ours is one line, the last.
+    lines = [line for line in result.stderr.splitlines() if not line.startswith("WARNING: Using incubator")]
+    assert lines == [
+        f"lakehouse: error: the lakehouse root {root} is not writable (Parent path is not a directory: {blocker})"
+    ]
+    assert result.stdout == ""
+
+
 def test_spark_submit_runs_the_same_cli_on_the_submitted_session(workspace: Workspace) -> None:
     workspace.run("generate", "--scale", "0.02", "--days", "1")
     jars = ",".join(str(j) for j in local_runtime_jars(default_jars_dir()))

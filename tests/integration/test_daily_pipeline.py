@@ -76,7 +76,7 @@ def check_bronze(root: Path, landing: Path, manifest: dict[str, Any]) -> None:
     assert len(corrupt) == manifest["feeds"]["pos_transactions"]["dirty"]["malformed_json"]
     sources = {
         Path(s.removeprefix("file:")).relative_to(landing).as_posix()
-        for s in pos.to_pyarrow_table(columns=["_source_file"]).column(0).to_pylist()
+        for s in pos.to_pyarrow_table(columns=["_source"]).column(0).to_pylist()
     }
     assert sources == set(manifest["feeds"]["pos_transactions"]["files"])
     runs = latest_runs(root)

@@ -8,11 +8,8 @@ from datetime import datetime
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
+from retail_lakehouse.columns import INGEST_DATE, INGESTED_AT, RUN_ID
 from retail_lakehouse.registry import TransformContext, TransformSpec
-
-INGESTED_AT = "_ingested_at"
-INGEST_DATE = "_ingest_date"
-RUN_ID = "_run_id"
 
 
 def add_ingestion_metadata(df: DataFrame, *, run_id: str, ingested_at: datetime) -> DataFrame:
@@ -27,7 +24,7 @@ def _ingest(inputs: Mapping[str, DataFrame], context: TransformContext) -> DataF
 
 BRONZE_INGESTION = TransformSpec(
     name="bronze.ingest",
-    description="raw rows as received + _source_file, _ingested_at, _ingest_date, _run_id",
+    description="raw rows as received + _source, _ingested_at, _ingest_date, _run_id",
     inputs=("source",),
     apply=_ingest,
     preserves_rows=True,

@@ -147,6 +147,17 @@ class KafkaSettings(Section):
         return options | self.options
 
 
+# JDBC driver classes by URL prefix: the drivers `make setup` fetches and the common ones a cluster carries.
+JDBC_DRIVERS = {
+    "jdbc:sqlite:": "org.sqlite.JDBC",
+    "jdbc:postgresql:": "org.postgresql.Driver",
+    "jdbc:sqlserver:": "com.microsoft.sqlserver.jdbc.SQLServerDriver",
+    "jdbc:mysql:": "com.mysql.cj.jdbc.Driver",
+    "jdbc:mariadb:": "org.mariadb.jdbc.Driver",
+    "jdbc:oracle:": "oracle.jdbc.OracleDriver",
+}
+
+
 class FeedSettings(Section):
     """A source: a folder of files in the landing zone, or a database table read through JDBC."""
 
@@ -163,7 +174,11 @@ class FeedSettings(Section):
     )
     url: str | None = Field(None, description="JDBC: connection URL, e.g. jdbc:sqlserver://host;database=crm.")
     table: str | None = Field(None, pattern=SQL_IDENTIFIER, description="JDBC: table (or schema.table).")
-    driver: str | None = Field(None, description="JDBC: driver class, when the URL does not imply it.")
+    driver: str | None = Field(
+        None,
+        description="JDBC: driver class. Inferred from the URL for sqlite, postgresql, sqlserver, mysql, mariadb "
+        "and oracle URLs; needed for any other.",
+    )
     user: str | None = None
     password: str | None = Field(None, description="JDBC: use a ${secret:NAME} reference.")
     watermark_column: str | None = Field(
@@ -178,6 +193,9 @@ class FeedSettings(Section):
         if self.format == "jdbc":
             if not self.url or not self.table:
                 raise ValueError("a jdbc feed needs url and table")
+            if self.driver is None and self.driver_class is None:
+                known = ", ".join(sorted(JDBC_DRIVERS))
+                raise ValueError(f"set driver (the JDBC driver's class): it is inferred only for URLs starting {known}")
             if self.path or self.schema_ddl:
                 raise ValueError("a jdbc feed reads url and table; path and schema are for files")
         else:
@@ -188,6 +206,14 @@ class FeedSettings(Section):
         if self.kafka is not None and self.format != "json":
             raise ValueError(f"a feed read from kafka carries JSON messages; this one is {self.format}")
         return self
+
+    @property
+    def driver_class(self) -> str | None:
+        """The configured JDBC driver class, or the one the URL's subprotocol names."""
+        if self.driver:
+            return self.driver
+        prefix = next((p for p in JDBC_DRIVERS if (self.url or "").startswith(p)), None)
+        return JDBC_DRIVERS[prefix] if prefix else None
 
 
 class TableSettings(Section):

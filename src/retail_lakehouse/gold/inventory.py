@@ -21,7 +21,7 @@ from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
 from pyspark.sql.window import Window
 
-from retail_lakehouse.io.readers import SOURCE_FILE
+from retail_lakehouse.columns import SOURCE
 from retail_lakehouse.registry import TransformContext
 from retail_lakehouse.silver.standardize import identifier, integer, raw_record, source_columns, utc_timestamp
 
@@ -99,7 +99,7 @@ def _event(
         event_ts.alias("event_ts"),
         F.to_date(event_ts).alias("event_date"),
         raw.alias("raw_record"),
-        F.col(SOURCE_FILE).alias("source"),
+        F.col(SOURCE).alias("source"),
     ]
 
 

@@ -8,22 +8,21 @@ from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 from pyspark.sql.types import StringType
 
+from retail_lakehouse.columns import SOURCE
 from retail_lakehouse.config.models import FeedSettings
-
-SOURCE_TABLE = "_source_table"
 
 
 def _reader_options(feed: FeedSettings) -> dict[str, str]:
     assert feed.url and feed.table  # checked when configuration loads
     options = {"url": feed.url, **feed.options}
-    for key, value in (("driver", feed.driver), ("user", feed.user), ("password", feed.password)):
+    for key, value in (("driver", feed.driver_class), ("user", feed.user), ("password", feed.password)):
         if value:
             options[key] = value
     return options
 
 
 def read_jdbc_table(spark: SparkSession, feed: FeedSettings) -> DataFrame:
-    """The whole table (a full extraction), with the table it came from.
+    """The whole table (a full extraction), with the table it came from (`jdbc:<table>`) as its source.
 
     Text columns arrive as VARCHAR(n); Spark would carry n along and Delta would enforce it, so a source
     that widens a column would break ingestion. They are read as plain strings.
@@ -34,7 +33,7 @@ def read_jdbc_table(spark: SparkSession, feed: FeedSettings) -> DataFrame:
         F.col(f.name).cast("string").alias(f.name) if isinstance(f.dataType, StringType) else F.col(f.name)
         for f in df.schema.fields
     ]
-    return df.select(*plain, F.lit(feed.table).alias(SOURCE_TABLE))
+    return df.select(*plain, F.lit(f"jdbc:{feed.table}").alias(SOURCE))
 
 
 def read_jdbc_range(spark: SparkSession, feed: FeedSettings, low: Any | None, high: Any) -> DataFrame:

@@ -7,11 +7,8 @@ from pyspark.sql import functions as F
 from pyspark.sql.streaming.readwriter import DataStreamReader
 from pyspark.sql.types import DataType, StructType
 
+from retail_lakehouse.columns import CORRUPT_RECORD, RESCUED_DATA, SOURCE
 from retail_lakehouse.config.models import FeedSettings
-
-SOURCE_FILE = "_source_file"
-CORRUPT_RECORD = "_corrupt_record"
-RESCUED_DATA = "_rescued_data"
 
 # Formats whose PERMISSIVE parser can keep a line it cannot parse, raw, in a column of its own.
 _KEEPS_CORRUPT_RECORDS = {"csv", "json"}
@@ -43,7 +40,7 @@ def read_feed(
     if feed.format in _KEEPS_CORRUPT_RECORDS:
         options |= {"mode": "PERMISSIVE", "columnNameOfCorruptRecord": CORRUPT_RECORD}
     df = reader.format(feed.format).schema(feed_schema_ddl(feed)).options(**options).load(paths)  # type: ignore[arg-type]
-    return df.withColumn(SOURCE_FILE, F.col("_metadata.file_path"))
+    return df.withColumn(SOURCE, F.col("_metadata.file_path"))
 
 
 def read_feed_stream(spark: SparkSession, feed: FeedSettings, path: str) -> DataFrame:
@@ -54,7 +51,7 @@ def read_feed_stream(spark: SparkSession, feed: FeedSettings, path: str) -> Data
     messages = spark.readStream.format("kafka").options(**feed.kafka.source_options()).load()
     lines = messages.select(
         F.col("value").cast("string").alias("value"),
-        F.format_string("kafka:%s/%d/%d", "topic", "partition", "offset").alias(SOURCE_FILE),
+        F.format_string("kafka:%s/%d/%d", "topic", "partition", "offset").alias(SOURCE),
     )
     return parse_json_lines(lines, feed)
 
@@ -64,11 +61,11 @@ def _read_json_lines(
 ) -> DataFrame:
     # An empty list (no folder yet) only reaches a batch reader, whose load takes a list of paths.
     lines = reader.format("text").options(**options).load(paths)  # type: ignore[arg-type]
-    return parse_json_lines(lines.withColumn(SOURCE_FILE, F.col("_metadata.file_path")), feed)
+    return parse_json_lines(lines.withColumn(SOURCE, F.col("_metadata.file_path")), feed)
 
 
 def parse_json_lines(lines: DataFrame, feed: FeedSettings) -> DataFrame:
-    """JSON Lines (`value`, `_source_file`) parsed against the schema; a document with fields the schema
+    """JSON Lines (`value`, `_source`) parsed against the schema; a document with fields the schema
     does not declare is kept whole in `_rescued_data`, so a new source field is never silently dropped."""
     schema = DataType.fromDDL(feed_schema_ddl(feed))
     assert isinstance(schema, StructType)
@@ -78,8 +75,8 @@ def parse_json_lines(lines: DataFrame, feed: FeedSettings) -> DataFrame:
     return lines.select(
         parsed.alias("document"),
         F.when(F.size(undeclared) > 0, F.col("value")).alias(RESCUED_DATA),
-        F.col(SOURCE_FILE),
-    ).select("document.*", RESCUED_DATA, SOURCE_FILE)
+        F.col(SOURCE),
+    ).select("document.*", RESCUED_DATA, SOURCE)
 
 
 def read_table(spark: SparkSession, path: str) -> DataFrame:

@@ -4,10 +4,15 @@ principal) apply, as they do to Spark's own reads."""
 
 from __future__ import annotations
 
+import re
+import uuid
 from typing import Any
 
+from py4j.protocol import Py4JError  # type: ignore[import-untyped]
 from pyspark.errors import AnalysisException
 from pyspark.sql import SparkSession
+
+from retail_lakehouse.errors import StorageNotWritableError
 
 
 def session_file_system(spark: SparkSession, jvm: Any, path: str) -> tuple[Any, Any]:
@@ -30,3 +35,22 @@ def path_exists(spark: SparkSession, path: str) -> bool:
             return False
         raise
     return True
+
+
+def check_writable(spark: SparkSession, root: str) -> None:
+    """Raises StorageNotWritableError, in one line, when a file cannot be created and removed under `root`
+    (read-only, unreachable, or no permission), so that no job starts that could not record itself. Under
+    Spark Connect, without the driver's file system at hand, the first write says it instead."""
+    jvm = getattr(spark, "_jvm", None)
+    if jvm is None:
+        return
+    probe = f"{root.rstrip('/')}/_ops/.write-probe-{uuid.uuid4().hex}"
+    try:
+        path, fs = session_file_system(spark, jvm, probe)
+        fs.create(path, False).close()
+        fs.delete(path, False)
+    except Py4JError as exc:
+        # The Java exception's message, without the JVM call that raised it or the exception's class.
+        java_error = str(exc).split("\n: ", 1)[-1].split("\n", 1)[0].strip()
+        reason = re.sub(r"^[\w.$]+(Exception|Error): ", "", java_error) or type(exc).__name__
+        raise StorageNotWritableError(f"the lakehouse root {root} is not writable ({reason})") from None

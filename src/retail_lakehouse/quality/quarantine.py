@@ -10,11 +10,8 @@ from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
 from pyspark.sql.types import ArrayType, StringType, StructField, StructType, TimestampType
 
+from retail_lakehouse.columns import RAW_RECORD, SOURCE
 from retail_lakehouse.quality.validation import FAILED_RULES, ROW_ID
-
-# The source record as received, carried by every silver transform's output for quarantine.
-RAW_RECORD = "_raw"
-SOURCE_FILE = "_source_file"
 
 QUARANTINE_SCHEMA = StructType(
     [
@@ -57,7 +54,7 @@ def split_rows(
     flagged = validated.join(F.broadcast(failed_rows), ROW_ID, "left")
     valid = flagged.where(F.col(FAILED_RULES).isNull()).drop(FAILED_RULES, ROW_ID)
     key = F.to_json(F.struct(*[F.col(c) for c in key_columns])) if key_columns else F.lit(None)
-    source_file = F.col(SOURCE_FILE) if SOURCE_FILE in validated.columns else F.lit(None).cast("string")
+    source_file = F.col(SOURCE) if SOURCE in validated.columns else F.lit(None).cast("string")
     quarantine = flagged.where(F.col(FAILED_RULES).isNotNull()).select(
         F.lit(run_id).alias("run_id"),
         F.lit(job).alias("job"),

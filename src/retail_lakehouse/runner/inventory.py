@@ -20,6 +20,7 @@ from pyspark.sql import Column, DataFrame, Row, SparkSession
 from pyspark.sql import functions as F
 from pyspark.sql.types import StructType
 
+from retail_lakehouse.columns import RAW_RECORD
 from retail_lakehouse.gold.inventory import (
     ALERT_THRESHOLDS,
     BROKEN_RULES,
@@ -37,7 +38,6 @@ from retail_lakehouse.gold.inventory import (
 )
 from retail_lakehouse.io import delta_tables
 from retail_lakehouse.io.readers import read_table
-from retail_lakehouse.quality.quarantine import RAW_RECORD
 from retail_lakehouse.runner.batches import BatchCounts, ReconciliationError
 from retail_lakehouse.runner.streams import MicroBatch
 from retail_lakehouse.runtime.logging import get_logger

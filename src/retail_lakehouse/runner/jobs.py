@@ -15,6 +15,7 @@ from retail_lakehouse.config.models import INCREMENTAL_INPUT, JobSettings, feed_
 from retail_lakehouse.errors import MissingFeedError
 from retail_lakehouse.io import delta_tables, jdbc, stream_append
 from retail_lakehouse.io.readers import read_feed, read_table
+from retail_lakehouse.io.schema_evolution import evolve_schema
 from retail_lakehouse.io.storage_files import path_exists
 from retail_lakehouse.quality.results import DqResults
 from retail_lakehouse.registry import TransformContext
@@ -175,10 +176,14 @@ class JobRunner:
                 self.spark, config.storage.table_path(job.output), result.schema, config.tables[job.output]
             )
             return BatchCounts()
+        path = config.storage.table_path(job.output)
+        if delta_tables.exists(self.spark, path):
+            # A column new in the feed's schema, or in what bronze adds (`_source`), joins the table first.
+            evolve_schema(self.spark, path, result.schema, config.tables[job.output], job.output)
         outcome = stream_append.append_stream(
             self.spark,
             result,
-            config.storage.table_path(job.output),
+            path,
             checkpoint=f"{config.storage.checkpoint_root}/{job_name}",
             table=config.tables[job.output],
             query_name=job_name,

@@ -7,15 +7,14 @@ from collections.abc import Sequence
 from pyspark.sql import Column, DataFrame, Window
 from pyspark.sql import functions as F
 
-from retail_lakehouse.quality.quarantine import RAW_RECORD, SOURCE_FILE
-from retail_lakehouse.silver.standardize import INGESTED_AT
+from retail_lakehouse.columns import INGESTED_AT, RAW_RECORD, SOURCE
 
 
 def survivor_order(columns: Sequence[str], latest_by: str | None) -> list[Column]:
     """Which copy of a key survives: the greatest `latest_by` when given, then the latest ingestion, then
     the latest file name and the record text, so the choice never depends on how rows were read."""
     order = [F.col(latest_by).desc_nulls_last()] if latest_by else []
-    order += [F.col(c).desc_nulls_last() for c in (INGESTED_AT, SOURCE_FILE, RAW_RECORD) if c in columns]
+    order += [F.col(c).desc_nulls_last() for c in (INGESTED_AT, SOURCE, RAW_RECORD) if c in columns]
     # Rows without ingestion metadata: the greatest row by all its values, still independent of read order.
     return order or [F.col(c).desc_nulls_last() for c in sorted(columns)]
 

@@ -7,9 +7,9 @@ from pydantic import BaseModel, ConfigDict, Field
 from pyspark.sql import DataFrame, Window
 from pyspark.sql import functions as F
 
+from retail_lakehouse.columns import INGESTED_AT, SOURCE
 from retail_lakehouse.registry import TransformSpec, of_source, of_source_with
 from retail_lakehouse.silver.standardize import (
-    INGESTED_AT,
     code,
     date,
     identifier,
@@ -115,7 +115,7 @@ def categories(source: DataFrame, params: CategoryParams) -> DataFrame:
             "level": F.lower(text("level")),
         },
     )
-    latest = Window.partitionBy("category_id").orderBy(F.col(INGESTED_AT).desc(), F.col("_source_file").desc())
+    latest = Window.partitionBy("category_id").orderBy(F.col(INGESTED_AT).desc(), F.col(SOURCE).desc())
     current = rows.withColumn("_rank", F.row_number().over(latest)).where(
         F.col("category_id").isNull() | (F.col("_rank") == 1)
     )

@@ -13,7 +13,7 @@ from pydantic import BaseModel, ConfigDict, SecretStr
 from pyspark.sql import Column, DataFrame, Window
 from pyspark.sql import functions as F
 
-from retail_lakehouse.quality.quarantine import RAW_RECORD
+from retail_lakehouse.columns import RAW_RECORD
 from retail_lakehouse.registry import TransformContext, TransformFunction, TransformSpec
 from retail_lakehouse.silver.cards import card_brand, card_digits, card_last4, card_token
 from retail_lakehouse.silver.standardize import (

@@ -9,12 +9,17 @@ from collections.abc import Sequence
 from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
 
-from retail_lakehouse.io.readers import CORRUPT_RECORD, RESCUED_DATA, SOURCE_FILE
-from retail_lakehouse.quality.quarantine import RAW_RECORD
+from retail_lakehouse.columns import (
+    CORRUPT_RECORD,
+    INGESTED_AT,
+    LEGACY_SOURCE_FILE,
+    RAW_RECORD,
+    RESCUED_DATA,
+    SOURCE,
+)
 
 MONEY = "decimal(12,2)"
-# Bronze metadata a silver transform may carry for deduplication and rules; dropped before writing.
-INGESTED_AT = "_ingested_at"
+# When the record had been delivered at the latest, for the rules; dropped before writing.
 DELIVERED_BY = "_delivered_by"
 
 
@@ -62,13 +67,13 @@ def delivered_by() -> Column:
     """The latest moment a record can have been created: the end of the arrival-date folder its file
     came in (landing files sit in <feed>/<YYYY-MM-DD>/), or the ingestion time without such a folder.
     A record stamped later claims to come from the future."""
-    arrival = F.try_to_timestamp(F.regexp_extract(F.col(SOURCE_FILE), r"/(\d{4}-\d{2}-\d{2})/[^/]+$", 1))
+    arrival = F.try_to_timestamp(F.regexp_extract(F.col(SOURCE), r"/(\d{4}-\d{2}-\d{2})/[^/]+$", 1))
     return F.coalesce(arrival + F.expr("INTERVAL 1 DAY"), F.col(INGESTED_AT))
 
 
 def bronze_lineage() -> list[Column]:
     """The bronze columns every silver transform keeps for quarantine and deduplication."""
-    return [F.col(SOURCE_FILE), F.col(INGESTED_AT)]
+    return [F.col(SOURCE), F.col(INGESTED_AT)]
 
 
 def source_columns(df: DataFrame) -> list[str]:
@@ -77,6 +82,13 @@ def source_columns(df: DataFrame) -> list[str]:
 
 
 def with_raw(df: DataFrame) -> DataFrame:
+    """The bronze rows with their raw record, and their source in `_source` even where an older bronze
+    table holds it in `_source_file` (rows ingested before `_source` existed)."""
+    if LEGACY_SOURCE_FILE in df.columns:
+        source = (
+            F.coalesce(F.col(SOURCE), F.col(LEGACY_SOURCE_FILE)) if SOURCE in df.columns else F.col(LEGACY_SOURCE_FILE)
+        )
+        df = df.withColumn(SOURCE, source).drop(LEGACY_SOURCE_FILE)
     return df.withColumn(RAW_RECORD, raw_record(source_columns(df)))
 
 

@@ -257,3 +257,14 @@ def test_every_error_of_a_section_is_reported_one_line_each(tmp_path: Path) -> N
         "interpret input (got 'sometimes')",
         "conf/base/jobs.yaml: jobs.bronze_stores.mdoe: unknown key 'mdoe'",
     ]
+
+
+def test_a_jdbc_feed_whose_driver_cannot_be_inferred_must_name_it(tmp_path: Path) -> None:
+    base = minimal_base(tmp_path, tmp_path)
+    base["feeds"]["feeds"]["erp"] = {"format": "jdbc", "url": "jdbc:db2://erp:50000/sales", "table": "orders"}
+    assert error_of(tmp_path, base) == (
+        "conf/base/feeds.yaml: feeds.erp: set driver (the JDBC driver's class): it is inferred only for URLs "
+        "starting jdbc:mariadb:, jdbc:mysql:, jdbc:oracle:, jdbc:postgresql:, jdbc:sqlite:, jdbc:sqlserver:"
+    )
+    base["feeds"]["feeds"]["erp"]["url"] = "jdbc:postgresql://erp:5432/sales"
+    assert load(tmp_path, base).config.feeds["erp"].driver_class == "org.postgresql.Driver"

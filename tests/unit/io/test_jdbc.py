@@ -47,8 +47,8 @@ def feed(tmp_path: Path) -> FeedSettings:
 
 def test_whole_table_with_its_source(spark: SparkSession, feed: FeedSettings) -> None:
     expected = spark.createDataFrame(
-        [(i, n, s, dt.datetime.fromisoformat(t), v, "customers") for i, n, s, t, v in ROWS],
-        "customer_id INT, name STRING, segment STRING, updated_at TIMESTAMP, row_version INT, _source_table STRING",
+        [(i, n, s, dt.datetime.fromisoformat(t), v, "jdbc:customers") for i, n, s, t, v in ROWS],
+        "customer_id INT, name STRING, segment STRING, updated_at TIMESTAMP, row_version INT, _source STRING",
     )
     # JDBC columns carry metadata (their scale); the values and types are what matter here.
     assert_df_equality(

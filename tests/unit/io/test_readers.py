@@ -25,7 +25,7 @@ def test_csv_feed_keeps_malformed_lines_raw_and_names_the_file(spark: SparkSessi
             # An unterminated quote: the parser's best guess stays, and the raw line beside it.
             ("3,broken quote", None, '"3,broken quote', source),
         ],
-        "store_id STRING, name STRING, _corrupt_record STRING, _source_file STRING",
+        "store_id STRING, name STRING, _corrupt_record STRING, _source STRING",
     )
     assert_df_equality(df, expected, ignore_row_order=True, ignore_nullable=True)
 
@@ -34,7 +34,7 @@ ORDERS = FeedSettings.model_validate({"path": "orders", "format": "json", "schem
 
 
 def test_json_lines_keep_undeclared_fields_and_malformed_lines(spark: SparkSession) -> None:
-    df = read_feed(spark, ORDERS, str(FIXTURES / "landing" / "orders"), incremental=False).drop("_source_file")
+    df = read_feed(spark, ORDERS, str(FIXTURES / "landing" / "orders"), incremental=False).drop("_source")
     expected = spark.createDataFrame(
         [
             ("o1", "12.5", None, None),

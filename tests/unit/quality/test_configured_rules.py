@@ -183,7 +183,7 @@ def bronze(spark: SparkSession, case: Case) -> DataFrame:
         rows.append((*[row[c] for c in columns], None))
     rows.append((*[None] * len(columns), PARSES))
     frame = spark.createDataFrame(rows, f"{case.schema}, _corrupt_record STRING")
-    return frame.selectExpr("*", f"'{FILE}' AS _source_file", f"TIMESTAMP'{INGESTED}' AS _ingested_at")
+    return frame.selectExpr("*", f"'{FILE}' AS _source", f"TIMESTAMP'{INGESTED}' AS _ingested_at")
 
 
 @pytest.mark.parametrize("case", CASES, ids=[case.job for case in CASES])

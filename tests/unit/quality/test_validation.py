@@ -39,7 +39,7 @@ SUITE = QualitySuiteSettings.model_validate(
         ]
     }
 )
-SCHEMA = "id STRING, quantity INT, store_id STRING, price DOUBLE, discount DOUBLE, _raw STRING, _source_file STRING"
+SCHEMA = "id STRING, quantity INT, store_id STRING, price DOUBLE, discount DOUBLE, _raw STRING, _source STRING"
 
 
 def test_each_rejected_row_names_every_rule_it_broke_and_counts_match(spark: SparkSession) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 from pathlib import Path
 from typing import Any
 
@@ -26,7 +27,6 @@ def extraction_config(tmp_path: Path, database: Path, watermark_column: str = "u
                     "format": "jdbc",
                     "url": f"jdbc:sqlite:{database}",
                     "table": "customers",
-                    "driver": "org.sqlite.JDBC",
                     "watermark_column": watermark_column,
                 }
             }
@@ -126,3 +126,60 @@ def test_a_crash_after_the_bronze_write_is_not_repeated(
     after = runner.run("bronze_crm_customers")
     assert (after.rows_read, after.rows_written) == (1, 1)
     assert bronze_ids(spark, loaded) == [(1, "Gold"), (2, "Silver"), (3, "Bronze"), (5, "Gold")]
+
+
+def test_silver_reads_bronze_written_by_a_database_feed(spark: SparkSession, tmp_path: Path) -> None:
+    database = tmp_path / "erp.db"
+    with sqlite3.connect(database) as connection:
+        connection.execute("CREATE TABLE suppliers (supplier_id TEXT, name TEXT, country TEXT, lead_time_days TEXT)")
+        connection.executemany(
+            "INSERT INTO suppliers VALUES (?, ?, ?, ?)", [("S1", " Acme ", "es", "5"), ("S2", "Bolt", "fr", "-1")]
+        )
+    base: dict[str, dict[str, Any]] = {
+        "lakehouse": {"storage": {"landing": str(tmp_path / "landing"), "root": str(tmp_path / "lake")}},
+        # No driver: the URL names SQLite's.
+        "feeds": {
+            "feeds": {"erp_suppliers": {"format": "jdbc", "url": f"jdbc:sqlite:{database}", "table": "suppliers"}}
+        },
+        "tables": {"tables": {"bronze/suppliers": {}, "silver/suppliers": {}}},
+        "quality": {"quality": {"suppliers": {"max_bad_share": 1, "rules": [SUPPLIER_LEAD_TIME_RULE]}}},
+        "jobs": {
+            "jobs": {
+                "bronze_suppliers": {
+                    "description": "whole table",
+                    "transform": "bronze.ingest",
+                    "inputs": {"source": "feed:erp_suppliers"},
+                    "output": "bronze/suppliers",
+                    "write": {"mode": "overwrite"},
+                },
+                "silver_suppliers": {
+                    "description": "typed suppliers",
+                    "transform": "silver.suppliers",
+                    "inputs": {"source": "bronze/suppliers"},
+                    "output": "silver/suppliers",
+                    "write": {"mode": "merge", "keys": ["supplier_id"]},
+                    "quality": "suppliers",
+                },
+            }
+        },
+    }
+    loaded = load_config(conf_dir=write_conf(tmp_path / "conf", base), environ={})
+    runner = JobRunner(spark, loaded)
+    assert runner.run("bronze_suppliers").status == SUCCEEDED
+    silver = runner.run("silver_suppliers")
+    assert (silver.status, silver.error, silver.rows_read, silver.rows_written, silver.rows_quarantined) == (
+        SUCCEEDED, None, 2, 1, 1
+    )  # fmt: skip
+    rows = spark.read.format("delta").load(loaded.config.storage.table_path("silver/suppliers")).collect()
+    assert [(r.supplier_id, r.name, r.country, r.lead_time_days) for r in rows] == [("S1", "Acme", "ES", 5)]
+    (quarantined,) = (
+        spark.read.format("delta").load(loaded.config.storage.table_path("silver/suppliers_quarantine")).collect()
+    )
+    assert (quarantined.rules, quarantined.source_file) == (["lead_time_not_negative"], "jdbc:suppliers")
+
+
+SUPPLIER_LEAD_TIME_RULE = {
+    "name": "lead_time_not_negative",
+    "expectation": "expect_column_values_to_be_between",
+    "kwargs": {"column": "lead_time_days", "min_value": 0},
+}

@@ -8,7 +8,7 @@ from typing import Any
 from pyspark.sql import DataFrame, SparkSession
 
 INGESTED = datetime(2025, 1, 3, 6, 0)
-METADATA = "_corrupt_record STRING, _source_file STRING, _ingested_at TIMESTAMP"
+METADATA = "_corrupt_record STRING, _source STRING, _ingested_at TIMESTAMP"
 
 
 def bronze_rows(

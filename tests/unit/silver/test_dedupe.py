@@ -9,7 +9,7 @@ from pyspark.sql import SparkSession
 
 from retail_lakehouse.silver.dedupe import drop_duplicates
 
-SCHEMA = "id STRING, value STRING, _ingested_at TIMESTAMP, _source_file STRING, _raw STRING"
+SCHEMA = "id STRING, value STRING, _ingested_at TIMESTAMP, _source STRING, _raw STRING"
 EARLY, LATE = datetime(2025, 1, 1), datetime(2025, 1, 2)
 
 
@@ -36,7 +36,7 @@ def test_latest_by_prefers_the_greatest_value_over_the_latest_ingestion(spark: S
 
 
 def test_record_keys_keep_every_row_of_one_copy_never_a_mix_of_two(spark: SparkSession) -> None:
-    schema = "id STRING, line INT, value STRING, _ingested_at TIMESTAMP, _source_file STRING, _raw STRING"
+    schema = "id STRING, line INT, value STRING, _ingested_at TIMESTAMP, _source STRING, _raw STRING"
     rows = [
         # The later copy of T1 has two lines; the earlier had three. Line 3 must not survive from the earlier.
         ("T1", 1, "old 1", EARLY, "f1", "t1-old"),
