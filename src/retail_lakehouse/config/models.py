@@ -119,11 +119,6 @@ class KafkaSettings(Section):
         default_factory=dict, description="More Kafka source options, e.g. kafka.security.protocol."
     )
     _options_as_text = field_validator("options", mode="before")(reader_option_text)
-    required: bool = Field(
-        False,
-        description="Files: a job reading the feed fails when its folder does not exist. Otherwise a feed with no "
-        "folder yet is an empty input (the job succeeds with 0 rows).",
-    )
 
     def source_options(self) -> dict[str, str]:
         """The options of Spark's Kafka source."""
@@ -147,6 +142,9 @@ class KafkaSettings(Section):
         return options | self.options
 
 
+# Names an upload or a copy gives a file until it is complete.
+IN_PROGRESS_ENDINGS = (".part", ".partial", ".tmp", ".temp", ".crdownload", ".filepart", ".inprogress", "._COPYING_")
+
 # JDBC driver classes by URL prefix: the drivers `make setup` fetches and the common ones a cluster carries.
 JDBC_DRIVERS = {
     "jdbc:sqlite:": "org.sqlite.JDBC",
@@ -167,6 +165,11 @@ class FeedSettings(Section):
     schema_ddl: str | None = Field(None, alias="schema", description="Files: Spark DDL, e.g. 'id STRING'.")
     options: dict[str, str] = Field(default_factory=dict, description="Spark reader options.")
     _options_as_text = field_validator("options", mode="before")(reader_option_text)
+    skip_endings: list[str] = Field(
+        default_factory=lambda: list(IN_PROGRESS_ENDINGS),
+        description="Files: file names ending so are uploads still in progress and are not read (names starting "
+        "with _ or . never are). A pathGlobFilter in options replaces this.",
+    )
     required: bool = Field(
         False,
         description="Files: a job reading the feed fails when its folder does not exist. Otherwise a feed with no "

@@ -9,6 +9,7 @@ from pyspark.sql.types import DataType, StructType
 
 from retail_lakehouse.columns import CORRUPT_RECORD, RESCUED_DATA, SOURCE
 from retail_lakehouse.config.models import FeedSettings
+from retail_lakehouse.io.file_names import glob_excluding_endings
 
 # Formats whose PERMISSIVE parser can keep a line it cannot parse, raw, in a column of its own.
 _KEEPS_CORRUPT_RECORDS = {"csv", "json"}
@@ -27,6 +28,8 @@ def read_feed(
     whose folder is not `present` (nothing delivered yet) reads as no rows, of the same columns."""
     # Feeds arrive in one folder per arrival date; read them all unless the feed says otherwise.
     options = {"recursiveFileLookup": "true", **feed.options}
+    if feed.skip_endings:
+        options.setdefault("pathGlobFilter", glob_excluding_endings(feed.skip_endings))
     if not present and incremental:
         raise ValueError("a feed without a folder reads as an empty batch, not as a stream")
     reader = spark.readStream if incremental else spark.read
