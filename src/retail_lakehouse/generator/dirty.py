@@ -1,6 +1,7 @@
 """Dirty records at a configured rate, of known kinds and exact counts, mixed into clean files.
 
-Every dirty record except an exact duplicate gets an id of its own (a 'D' in it), so the clean records
+Re-deliveries (exact duplicates and truncated JSON, half a real record's line) reuse the real record's
+id, as they do in life; every other dirty record gets an id of its own (a 'D' in it), so the clean records
 and everything consistent with them (inventory, loyalty) stay as they were.
 """
 
