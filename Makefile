@@ -69,4 +69,4 @@ integration: setup
 	$(BIN)/pytest tests/integration
 
 clean:
-	rm -rf data lakehouse spark-warehouse .pytest_cache .mypy_cache .ruff_cache
+	rm -rf data lakehouse logs spark-warehouse .pytest_cache .mypy_cache .ruff_cache

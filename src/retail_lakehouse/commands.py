@@ -73,6 +73,7 @@ def spark_session(loaded: LoadedConfig) -> Iterator[SparkSession]:
         config.spark,
         warehouse_dir=f"{config.storage.root.rstrip('/')}/_warehouse",
         secret_values=loaded.redactor.values,
+        log_folder=config.logging.folder,
     )
     try:
         check_writable(spark, config.storage.root)

@@ -175,7 +175,9 @@ def check_gold(root: Path) -> None:
     total_net = sum((net for _, net, _ in expected.values()), Decimal(0))
     by_gender = rows(root, "gold/sales_by_gender_category", ["gender", "revenue"])
     assert sum((r["revenue"] for r in by_gender), Decimal(0)) == total_net  # unknown genders stay in
-    assert {r["gender"] for r in by_gender} <= {"F", "M", "O", "Unknown"}
+    assert {r["gender"] for r in by_gender} <= {"F", "M", "O", "Unknown", "Not recorded"}
+    by_customer = rows(root, "gold/customer_category_daily", ["revenue"])
+    assert sum((r["revenue"] for r in by_customer), Decimal(0)) == total_net
     transactions = rows(root, "silver/transactions", ["customer_id", "net_amount"])
     known_customers_net = sum((t["net_amount"] for t in transactions if t["customer_id"]), Decimal(0))
     customers = rows(root, "gold/customer_360", ["customer_id", "lifetime_value", "total_transactions"])

@@ -30,8 +30,9 @@ from retail_lakehouse.gold.basket import (
 )
 from retail_lakehouse.gold.pricing import ElasticityParams, price_elasticity
 from retail_lakehouse.io.readers import read_feed
-from retail_lakehouse.silver.dimensions import TimeZoneParams, products
+from retail_lakehouse.silver.dimensions import products
 from retail_lakehouse.silver.pos import PosParams, transaction_lines
+from retail_lakehouse.silver.standardize import SourceFormats
 from tests.conftest import REPO_ROOT
 
 pytestmark = pytest.mark.integration
@@ -55,7 +56,7 @@ def generated(spark: SparkSession, tmp_path_factory: pytest.TempPathFactory) -> 
         raw = read_feed(spark, settings, str(landing / str(settings.path)), incremental=False)
         return add_ingestion_metadata(raw, run_id="test", ingested_at=dt.datetime(2026, 1, 1))
 
-    versions = products(bronze("products"), TimeZoneParams()).localCheckpoint()
+    versions = products(bronze("products"), SourceFormats()).localCheckpoint()
     lines = transaction_lines(bronze("pos_transactions"), versions, PosParams(card_token_key=SecretStr("k")))
     return Generated(json.loads((landing / "_manifest.json").read_text()), lines.localCheckpoint(), versions)
 

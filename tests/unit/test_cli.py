@@ -30,6 +30,7 @@ SILVER_TABLES = [
 GOLD_TABLES = [
     "sales_daily",
     "sales_by_gender_category",
+    "customer_category_daily",
     "store_performance",
     "product_performance",
     "customer_360",

@@ -80,6 +80,16 @@ class LoggingSettings(Section):
     format: Literal["auto", "json", "text"] = Field(
         "auto", description="auto: readable text on a terminal, JSON lines otherwise."
     )
+    dir: str | None = Field(
+        "logs",
+        description="Folder (relative to the working directory) for lakehouse.log, every line with its stack "
+        "trace, and jvm.log, the local Spark JVM's own log; stderr then keeps one line per event. Empty: both "
+        "on stderr.",
+    )
+
+    @property
+    def folder(self) -> Path | None:
+        return Path(self.dir).absolute() if self.dir else None
 
 
 # Table and column names of database sources end up in SQL text (MAX queries); only plain, optionally

@@ -12,7 +12,7 @@ from retail_lakehouse.gold.customers import GOLD_CUSTOMER_360
 from retail_lakehouse.gold.inventory import InventoryParams, inventory_events
 from retail_lakehouse.gold.performance import GOLD_PRODUCT_PERFORMANCE, GOLD_STORE_PERFORMANCE
 from retail_lakehouse.gold.pricing import GOLD_PRICE_ELASTICITY, GOLD_PRICE_RECOMMENDATIONS
-from retail_lakehouse.gold.sales import GOLD_SALES_BY_GENDER_CATEGORY, GOLD_SALES_DAILY
+from retail_lakehouse.gold.sales import GOLD_CUSTOMER_CATEGORY_DAILY, GOLD_SALES_BY_GENDER_CATEGORY, GOLD_SALES_DAILY
 from retail_lakehouse.registry import TransformSpec
 from retail_lakehouse.runner.inventory import check_inventory_job, write_inventory_batch
 
@@ -31,6 +31,7 @@ GOLD_INVENTORY_POSITIONS = TransformSpec(
 GOLD_TRANSFORMS = (
     GOLD_SALES_DAILY,
     GOLD_SALES_BY_GENDER_CATEGORY,
+    GOLD_CUSTOMER_CATEGORY_DAILY,
     GOLD_STORE_PERFORMANCE,
     GOLD_PRODUCT_PERFORMANCE,
     GOLD_CUSTOMER_360,

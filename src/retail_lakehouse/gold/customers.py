@@ -17,7 +17,8 @@ from pyspark.sql import functions as F
 from retail_lakehouse.gold.versions import current
 from retail_lakehouse.registry import TransformContext, TransformSpec
 
-MONEY = "decimal(18,2)"
+# Sums of silver amounts at their full precision (4 decimals): rounding is for presentation.
+MONEY = "decimal(38,4)"
 
 
 class RfmRules(BaseModel):

@@ -11,7 +11,8 @@ from pyspark.sql import functions as F
 from retail_lakehouse.gold.versions import attributes_at, current, end_of_day
 from retail_lakehouse.registry import TransformContext, TransformSpec
 
-MONEY = "decimal(18,2)"
+# Sums of silver amounts at their full precision (4 decimals): rounding is for presentation.
+MONEY = "decimal(38,4)"
 
 
 class StorePerformanceParams(BaseModel):
@@ -55,7 +56,7 @@ def store_performance(transactions: DataFrame, stores: DataFrame, params: StoreP
                 F.col("square_feet") > 0, F.round(F.col("net_revenue") / F.col("square_feet"), 4).cast("double")
             ),
             "avg_basket_value": F.when(
-                F.col("transactions") > 0, F.round(F.col("net_revenue") / F.col("transactions"), 2).cast(MONEY)
+                F.col("transactions") > 0, F.round(F.col("net_revenue") / F.col("transactions"), 4).cast(MONEY)
             ),
         }
     )

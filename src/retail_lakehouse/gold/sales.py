@@ -7,16 +7,17 @@ those dates by replace-where. A run costs in proportion to the days it touches, 
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 
 from pyspark.sql import DataFrame, Window
 from pyspark.sql import functions as F
 
 from retail_lakehouse.gold.versions import attributes_at
-from retail_lakehouse.registry import TransformContext, TransformSpec
+from retail_lakehouse.registry import TransformContext, TransformFunction, TransformSpec
 
 SALE_DATE = "sale_date"
-UNKNOWN = "Unknown"
+UNKNOWN = "Unknown"  # CRM does not know the customer (or no category is known for the product)
+NOT_RECORDED = "Not recorded"  # CRM knows the customer, not the gender
 
 
 def touched_dates(changes: DataFrame) -> list[object]:
@@ -46,22 +47,25 @@ def sales_daily(changes: DataFrame, lines: DataFrame) -> DataFrame:
     )
 
 
-def sales_by_gender_category(
+def customer_category_facts(
     changes: DataFrame, lines: DataFrame, customers: DataFrame, products: DataFrame, categories: DataFrame
 ) -> DataFrame:
-    """Products sold, revenue and distinct customers by date, gender and top-level category, with each
-    gender's share of the date's revenue and units in that category.
+    """Every line of the touched dates with its customer's gender and its product's top-level category, as
+    in force at the sale (SCD2), so later master-data changes do not rewrite history.
 
-    Gender and category are the customer's and product's versions in force at the sale (SCD2), so later
-    master-data changes do not rewrite history. A sale whose customer or gender is unknown counts under
-    gender "Unknown", and one whose category is unknown under category "Unknown": totals over genders
-    equal total revenue.
-    """
+    Gender is `Unknown` when CRM does not know the customer (an anonymous sale, or an id CRM never sent)
+    and `Not recorded` when CRM knows the customer but not the gender; a product without a category counts
+    under category `Unknown`. No sale is dropped for a missing dimension."""
     scoped = lines_on(lines, changes).select(
         SALE_DATE, "transaction_ts", "customer_id", "product_id", "quantity", "net_amount"
     )
     with_gender = attributes_at(
-        scoped, customers, key="customer_id", at=F.col("transaction_ts"), columns=["gender"], prefix="customer_"
+        scoped,
+        customers,
+        key="customer_id",
+        at=F.col("transaction_ts"),
+        columns=["gender", "customer_id"],
+        prefix="customer_",
     )
     with_category = attributes_at(
         with_gender, products, key="product_id", at=F.col("transaction_ts"), columns=["category_id"], prefix="product_"
@@ -69,16 +73,44 @@ def sales_by_gender_category(
     departments = categories.select(
         F.col("category_id").alias("_department_of"), F.col("department").alias("_department")
     )
-    facts = with_category.join(
+    gender = (
+        F.when(F.col("customer_customer_id").isNull(), F.lit(UNKNOWN))
+        .when(F.col("customer_gender").isNull(), F.lit(NOT_RECORDED))
+        .otherwise(F.col("customer_gender"))
+    )
+    return with_category.join(
         F.broadcast(departments), F.col("product_category_id") == F.col("_department_of"), "left"
     ).select(
         SALE_DATE,
-        F.coalesce(F.col("customer_gender"), F.lit(UNKNOWN)).alias("gender"),
+        gender.alias("gender"),
         F.coalesce(F.col("_department"), F.lit(UNKNOWN)).alias("category"),
         "customer_id",
         "quantity",
         "net_amount",
     )
+
+
+def customer_category_daily(
+    changes: DataFrame, lines: DataFrame, customers: DataFrame, products: DataFrame, categories: DataFrame
+) -> DataFrame:
+    """Products sold and revenue per date, customer, gender and top-level category: the grain a date-range
+    query needs to count distinct customers (a sum of daily distinct counts counts a customer once per
+    day). Anonymous sales have a null customer_id and count as no customer."""
+    facts = customer_category_facts(changes, lines, customers, products, categories)
+    return facts.groupBy(SALE_DATE, "customer_id", "gender", "category").agg(
+        F.sum("quantity").cast("long").alias("products_sold"),
+        F.sum("net_amount").alias("revenue"),
+    )
+
+
+def sales_by_gender_category(
+    changes: DataFrame, lines: DataFrame, customers: DataFrame, products: DataFrame, categories: DataFrame
+) -> DataFrame:
+    """Products sold, revenue and distinct customers by date, gender and top-level category, with each
+    gender's share of the date's revenue and units in that category (see customer_category_facts for
+    `Unknown` and `Not recorded`). Totals over genders equal total revenue. Customers and shares are per
+    day: over a date range, count customers in customer_category_daily and recompute shares from sums."""
+    facts = customer_category_facts(changes, lines, customers, products, categories)
     totals = facts.groupBy(SALE_DATE, "gender", "category").agg(
         F.sum("quantity").cast("long").alias("products_sold"),
         F.sum("net_amount").alias("revenue"),
@@ -99,10 +131,15 @@ def _sales_daily(inputs: Mapping[str, DataFrame], context: TransformContext) -> 
     return sales_daily(inputs["source"], inputs["lines"])
 
 
-def _sales_by_gender_category(inputs: Mapping[str, DataFrame], context: TransformContext) -> DataFrame:
-    return sales_by_gender_category(
-        inputs["source"], inputs["lines"], inputs["customers"], inputs["products"], inputs["categories"]
-    )
+def _with_dimensions(
+    function: Callable[[DataFrame, DataFrame, DataFrame, DataFrame, DataFrame], DataFrame],
+) -> TransformFunction:
+    def apply(inputs: Mapping[str, DataFrame], context: TransformContext) -> DataFrame:
+        return function(
+            inputs["source"], inputs["lines"], inputs["customers"], inputs["products"], inputs["categories"]
+        )
+
+    return apply
 
 
 GOLD_SALES_DAILY = TransformSpec(
@@ -115,5 +152,11 @@ GOLD_SALES_BY_GENDER_CATEGORY = TransformSpec(
     name="gold.sales_by_gender_category",
     description="changed transaction lines -> units, revenue and customers by date, gender and department",
     inputs=("source", "lines", "customers", "products", "categories"),
-    apply=_sales_by_gender_category,
+    apply=_with_dimensions(sales_by_gender_category),
+)
+GOLD_CUSTOMER_CATEGORY_DAILY = TransformSpec(
+    name="gold.customer_category_daily",
+    description="changed transaction lines -> units and revenue by date, customer, gender and department",
+    inputs=("source", "lines", "customers", "products", "categories"),
+    apply=_with_dimensions(customer_category_daily),
 )

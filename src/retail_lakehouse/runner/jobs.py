@@ -70,7 +70,7 @@ class JobRunner:
                 counts = self._execute(job_name, run_id, started_at, trigger_seconds)
             except Exception as exc:  # any failure is recorded, then reported by the caller
                 error = self.loaded.redactor.redact(describe_error(exc))
-                log.error("job failed: %s", error)
+                log.error("job failed: %s", error, exc_info=exc)
             run = JobRun(
                 run_id=run_id,
                 pipeline_run_id=pipeline_run_id,

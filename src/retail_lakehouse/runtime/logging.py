@@ -71,19 +71,53 @@ class TerminalFormatter(logging.Formatter):
         return line
 
 
+class WithoutStack(logging.Formatter):
+    """One line per event: another formatter's line without the stack trace (that is for the log file)."""
+
+    def __init__(self, inner: logging.Formatter) -> None:
+        super().__init__()
+        self.inner = inner
+
+    def format(self, record: logging.LogRecord) -> str:
+        stack, record.exc_text = record.exc_text, None
+        try:
+            return self.inner.format(record)
+        finally:
+            record.exc_text = stack
+
+
+LOG_FILE = "lakehouse.log"
+
+
 def configure_logging(settings: LoggingSettings, redactor: SecretRedactor, stream: TextIO | None = None) -> None:
-    """Sends the lakehouse's log lines to `stream` (stderr) in the configured format."""
+    """Sends the lakehouse's log lines to `stream` (stderr) in the configured format, and, with a log
+    folder, every line with its stack trace to lakehouse.log there (stderr then carries no stacks, and
+    py4j's own errors, the Python side of a failed micro-batch, go to the file only)."""
     stream = stream or sys.stderr
     as_json = settings.format == "json" or (settings.format == "auto" and not stream.isatty())
+    redact = RunContextFilter(redactor)
+    formatter: logging.Formatter = JsonLinesFormatter() if as_json else TerminalFormatter()
     handler = logging.StreamHandler(stream)
-    handler.setFormatter(JsonLinesFormatter() if as_json else TerminalFormatter())
-    handler.addFilter(RunContextFilter(redactor))
+    handler.addFilter(redact)
+    handlers: list[logging.Handler] = [handler]
+    py4j = logging.getLogger("py4j")
+    folder = settings.folder
+    if folder is not None:
+        folder.mkdir(parents=True, exist_ok=True)
+        file_handler = logging.FileHandler(folder / LOG_FILE, encoding="utf-8")
+        file_handler.setFormatter(JsonLinesFormatter())
+        file_handler.addFilter(redact)
+        handlers.append(file_handler)
+        formatter = WithoutStack(formatter)
+        py4j.handlers[:] = [file_handler]
+        py4j.propagate = False
+    handler.setFormatter(formatter)
     logger = logging.getLogger(LOGGER_NAME)
-    logger.handlers[:] = [handler]
+    logger.handlers[:] = handlers
     logger.setLevel(settings.level)
     logger.propagate = False
     # py4j logs every JVM call at INFO; it is noise for a user.
-    logging.getLogger("py4j").setLevel(logging.WARNING)
+    py4j.setLevel(logging.WARNING)
 
 
 def get_logger(name: str) -> logging.Logger:

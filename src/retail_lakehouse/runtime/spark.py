@@ -41,7 +41,20 @@ CODEGEN_CACHE_ENTRIES = 2000
 DRIVER_LISTED_FOLDERS = 1000
 
 
-def local_session_conf(settings: SparkSettings, jars: list[Path], warehouse_dir: str | None) -> dict[str, str]:
+JVM_LOG_FILE = "jvm.log"
+
+
+def driver_java_options(log_folder: Path | None) -> str:
+    """The driver JVM's options: our log4j configuration, its log file (stderr without one), UTC."""
+    options = [f"-Dlog4j.configurationFile=file:{LOG4J_CONFIG}", "-Duser.timezone=UTC"]
+    if log_folder is not None:
+        options += ["-Dlakehouse.jvm.appender=file", f"-Dlakehouse.jvm.log={log_folder / JVM_LOG_FILE}"]
+    return " ".join(options)
+
+
+def local_session_conf(
+    settings: SparkSettings, jars: list[Path], warehouse_dir: str | None, log_folder: Path | None = None
+) -> dict[str, str]:
     """Every setting of a local session, sized from configuration for a small machine."""
     conf = {
         "spark.master": settings.master,
@@ -55,7 +68,7 @@ def local_session_conf(settings: SparkSettings, jars: list[Path], warehouse_dir:
         "spark.ui.enabled": str(settings.ui_enabled).lower(),
         "spark.ui.showConsoleProgress": "false",
         "spark.sql.session.timeZone": "UTC",
-        "spark.driver.extraJavaOptions": f"-Dlog4j.configurationFile=file:{LOG4J_CONFIG} -Duser.timezone=UTC",
+        "spark.driver.extraJavaOptions": driver_java_options(log_folder),
         # Generated code is cached by its source text; the default (100 classes) is fewer than one inventory
         # micro-batch generates, so every batch compiled them all again and the JIT never settled (a
         # 100,000-event batch took 12.5 s instead of 7 s; docs/benchmarks.md). Static: set at start only.
@@ -91,11 +104,13 @@ def get_spark_session(
     warehouse_dir: str | None = None,
     environ: Mapping[str, str] | None = None,
     secret_values: Iterable[str] = (),
+    log_folder: Path | None = None,
 ) -> SparkSession:
     """The platform's session when there is one (adding nothing it provides), else a local one with Delta.
 
     `secret_values` are masked in the local JVM's log lines (an error naming a path or a connection
-    string could otherwise print them); on a platform its own log redaction applies.
+    string could otherwise print them); on a platform its own log redaction applies. With `log_folder` the
+    local JVM logs to jvm.log there instead of stderr.
     """
     if uses_existing_session(settings, environ):
         return SparkSession.builder.getOrCreate()
@@ -108,6 +123,6 @@ def get_spark_session(
     # setting only reaches spark-submit); without it they start a system python3 that lacks this venv.
     os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
     builder = SparkSession.builder
-    for key, value in local_session_conf(settings, local_runtime_jars(jars_dir), warehouse_dir).items():
+    for key, value in local_session_conf(settings, local_runtime_jars(jars_dir), warehouse_dir, log_folder).items():
         builder = builder.config(key, value)
     return builder.getOrCreate()

@@ -7,38 +7,39 @@ from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
 from retail_lakehouse.registry import TransformSpec, of_source_with
-from retail_lakehouse.silver.dimensions import TimeZoneParams
-from retail_lakehouse.silver.standardize import identifier, integer, typed_rows, utc_timestamp
+from retail_lakehouse.silver.standardize import SourceFormats, identifier, typed_integer, typed_rows
 
 
-def inventory_changes(source: DataFrame, params: TimeZoneParams) -> DataFrame:
+def inventory_changes(source: DataFrame, params: SourceFormats) -> DataFrame:
     """One row per item of each change event (an event that did not parse keeps one row, for quarantine)."""
     exploded = source.withColumn("_item", F.explode_outer("items"))
-    change_ts = utc_timestamp("date_time", params.source_time_zone)
+    change_ts = params.timestamp("change_ts", "date_time")
     return typed_rows(
         exploded,
         {
             "trans_id": identifier("trans_id"),
             "item_id": identifier("_item.item_id"),
             "store_id": identifier("store_id"),
-            "change_type_id": integer("change_type_id"),
-            "quantity": integer("_item.quantity"),
+            "change_type_id": typed_integer("change_type_id"),
+            "quantity": typed_integer("_item.quantity"),
             "change_ts": change_ts,
-            "change_date": F.to_date(change_ts),
+            "change_date": F.to_date(change_ts.value),
         },
+        params,
     )
 
 
-def inventory_snapshots(source: DataFrame, params: TimeZoneParams) -> DataFrame:
+def inventory_snapshots(source: DataFrame, params: SourceFormats) -> DataFrame:
     return typed_rows(
         source,
         {
             "store_id": identifier("store_id"),
             "item_id": identifier("item_id"),
-            "snapshot_ts": utc_timestamp("date_time", params.source_time_zone),
-            "quantity": integer("quantity"),
+            "snapshot_ts": params.timestamp("snapshot_ts", "date_time"),
+            "quantity": typed_integer("quantity"),
             "employee_id": identifier("employee_id"),
         },
+        params,
     )
 
 
@@ -46,13 +47,13 @@ SILVER_INVENTORY_CHANGES = TransformSpec(
     name="silver.inventory_changes",
     description="IoT change events -> one typed row per item (trans_id, item_id)",
     inputs=("source",),
-    apply=of_source_with(inventory_changes, TimeZoneParams),
-    params_model=TimeZoneParams,
+    apply=of_source_with(inventory_changes, SourceFormats),
+    params_model=SourceFormats,
 )
 SILVER_INVENTORY_SNAPSHOTS = TransformSpec(
     name="silver.inventory_snapshots",
     description="inventory counts -> typed snapshots",
     inputs=("source",),
-    apply=of_source_with(inventory_snapshots, TimeZoneParams),
-    params_model=TimeZoneParams,
+    apply=of_source_with(inventory_snapshots, SourceFormats),
+    params_model=SourceFormats,
 )

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 
-from pydantic import BaseModel, ConfigDict, SecretStr
+from pydantic import SecretStr
 from pyspark.sql import Column, DataFrame, Window
 from pyspark.sql import functions as F
 
@@ -18,13 +18,15 @@ from retail_lakehouse.registry import TransformContext, TransformFunction, Trans
 from retail_lakehouse.silver.cards import card_brand, card_digits, card_last4, card_token
 from retail_lakehouse.silver.standardize import (
     DELIVERED_BY,
+    UNPARSED,
+    UNPARSED_FLAG,
+    SourceFormats,
     bronze_lineage,
     delivered_by,
     identifier,
-    integer,
-    money,
     text,
-    utc_timestamp,
+    typed_integer,
+    unparsed_fields,
     with_raw,
 )
 
@@ -41,14 +43,16 @@ def line_problems(line: Column) -> dict[str, Column]:
         "_lines_price_not_positive": line["unit_price"] <= 0,
         "_lines_discount_above_amount": line["discount"] > line["unit_price"] * line["quantity"],
         "_lines_product_unknown": ~line["product_known"],
+        "_lines_amount_unparsed": line["amount_unparsed"],
     }
 
 
-class PosParams(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+# Amounts of a line and of a transaction: quantity x price at the price's full precision, never rounded.
+AMOUNT = "decimal(28,4)"
 
+
+class PosParams(SourceFormats):
     card_token_key: SecretStr
-    source_time_zone: str = "UTC"
 
 
 def pos_line_rows(source: DataFrame, products: DataFrame, params: PosParams) -> DataFrame:
@@ -58,6 +62,9 @@ def pos_line_rows(source: DataFrame, products: DataFrame, params: PosParams) -> 
     known_products = products.select(F.col("product_id").alias("_known_product")).distinct()
     records = with_raw(source).withColumn(_RECORD, F.monotonically_increasing_id())
     digits = card_digits(F.col("card_number"))
+    header_ts = params.timestamp("transaction_ts", "timestamp")
+    header_unparsed = unparsed_fields({"transaction_ts": header_ts})
+    flagged = params.unparsed_values == "flag"
     exploded = records.select(
         F.col(_RECORD),
         F.col(RAW_RECORD),
@@ -67,7 +74,9 @@ def pos_line_rows(source: DataFrame, products: DataFrame, params: PosParams) -> 
         identifier("transaction_id").alias("transaction_id"),
         identifier("store_id").alias("store_id"),
         identifier("customer_id").alias("customer_id"),
-        utc_timestamp("timestamp", params.source_time_zone).alias("transaction_ts"),
+        header_ts.value.alias("transaction_ts"),
+        (F.lit(None).cast("array<string>") if flagged else header_unparsed).alias(UNPARSED),
+        *([header_unparsed.alias(UNPARSED_FLAG)] if flagged else []),
         F.initcap(text("channel")).alias("channel"),
         F.lower(text("payment_method")).alias("payment_method"),
         card_token(digits, key).alias("card_token"),
@@ -75,14 +84,18 @@ def pos_line_rows(source: DataFrame, products: DataFrame, params: PosParams) -> 
         card_brand(digits).alias("card_brand"),
         F.posexplode_outer("lines").alias(_LINE_INDEX, "line"),
     )
+    line_number = typed_integer("line.line_number")
+    unit_price = params.money("unit_price", "line.unit_price")
+    discount = params.money("discount", "line.discount")
     lines = exploded.select(
         "*",
-        integer("line.line_number").alias("line_number"),
+        line_number.value.alias("line_number"),
         F.trim(F.col("line.product_id")).alias("product_id"),
         text("line.quantity").alias("_quantity_text"),
-        integer("line.quantity").alias("quantity"),
-        money("line.unit_price").alias("unit_price"),
-        money("line.discount").alias("discount"),
+        typed_integer("line.quantity").value.alias("quantity"),
+        unit_price.value.alias("unit_price"),
+        discount.value.alias("discount"),
+        (line_number.unparsed | unit_price.unparsed | discount.unparsed).alias("_amount_unparsed"),
     ).drop("line")
     lines = lines.join(F.broadcast(known_products), lines["product_id"] == F.col("_known_product"), "left")
     per_record = Window.partitionBy(_RECORD)
@@ -93,6 +106,7 @@ def pos_line_rows(source: DataFrame, products: DataFrame, params: PosParams) -> 
         F.col("unit_price"),
         F.col("discount"),
         F.col("_known_product").isNotNull().alias("product_known"),
+        F.col("_amount_unparsed").alias("amount_unparsed"),
     )
     problems = {
         name: F.sum(F.when(line_present & F.coalesce(problem, F.lit(False)), 1).otherwise(0)).over(per_record)
@@ -102,13 +116,17 @@ def pos_line_rows(source: DataFrame, products: DataFrame, params: PosParams) -> 
         lines.withColumns(problems)
         .withColumn("line_count", F.count(F.col(_LINE_INDEX)).over(per_record))
         .withColumn("sale_date", F.to_date("transaction_ts"))
-        .drop("_known_product", "_quantity_text")
+        .drop("_known_product", "_quantity_text", "_amount_unparsed")
     )
 
 
 def _amounts(quantity: Column, unit_price: Column, discount: Column) -> dict[str, Column]:
-    gross = (quantity * unit_price).cast("decimal(14,2)")
-    return {"gross_amount": gross, "discount_amount": discount.cast("decimal(14,2)"), "net_amount": gross - discount}
+    gross = (quantity * unit_price).cast(AMOUNT)
+    return {
+        "gross_amount": gross,
+        "discount_amount": discount.cast(AMOUNT),
+        "net_amount": (gross - discount).cast(AMOUNT),
+    }
 
 
 HEADER_COLUMNS = (
@@ -130,7 +148,7 @@ def transactions(source: DataFrame, products: DataFrame, params: PosParams) -> D
     rows = pos_line_rows(source, products, params)
     amounts = _amounts(F.col("quantity"), F.col("unit_price"), F.coalesce(F.col("discount"), F.lit(0)))
     per_record = Window.partitionBy(_RECORD)
-    totals = {name: F.sum(value).over(per_record) for name, value in amounts.items()}
+    totals = {name: F.sum(value).over(per_record).cast(AMOUNT) for name, value in amounts.items()}
     return (
         rows.withColumns({**totals, "total_quantity": F.sum("quantity").over(per_record)})
         .where(F.coalesce(F.col(_LINE_INDEX), F.lit(0)) == 0)

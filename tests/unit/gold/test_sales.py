@@ -7,7 +7,7 @@ from decimal import Decimal
 
 from pyspark.sql import SparkSession
 
-from retail_lakehouse.gold.sales import sales_by_gender_category, sales_daily
+from retail_lakehouse.gold.sales import customer_category_daily, sales_by_gender_category, sales_daily
 from tests.unit.gold import silver_rows as rows
 
 SALES: list[rows.Sale] = [
@@ -78,8 +78,33 @@ def test_gender_and_category_are_those_in_force_at_the_sale_and_unknowns_stay_in
             (d1, "O", "Clothing", 3, Decimal("13.50"), 1, 0.72973, 0.75),
             (d2, "M", "Clothing", 1, Decimal("12.00"), 1, 1.0, 1.0),
             (d2, "M", "Unknown", 4, Decimal("4.00"), 1, 1.0, 1.0),
-            (d3, "Unknown", "Clothing", 1, Decimal("10.00"), 1, 1.0, 1.0),
+            # C3 is in CRM without a gender (T2 above has no customer at all: Unknown).
+            (d3, "Not recorded", "Clothing", 1, Decimal("10.00"), 1, 1.0, 1.0),
         ],
         "sale_date DATE, gender STRING, category STRING, products_sold LONG, revenue DECIMAL(18,2), "
         "customers LONG, revenue_share DOUBLE, products_sold_share DOUBLE",
     )
+
+
+def test_customer_category_daily_counts_each_customer_once_over_a_date_range(spark: SparkSession) -> None:
+    all_lines = rows.lines(spark, SALES)
+    customers = rows.customers(spark, [("C1", "F", "2024-12-01 00:00:00", None)])  # C2, C3 unknown to CRM
+    products = rows.products(spark, [("P1", "2", "6.00", "10.00", "2024-01-01 00:00:00", None)])
+    result = customer_category_daily(all_lines, all_lines, customers, products, rows.categories(spark))
+    d1, d2, d3 = date(2025, 1, 1), date(2025, 1, 2), date(2025, 1, 3)
+    rows.assert_rows(
+        result,
+        [
+            (d1, "C1", "F", "Bikes", 2, Decimal("19.00")),
+            (d1, "C1", "F", "Unknown", 1, Decimal("5.00")),
+            (d1, None, "Unknown", "Bikes", 1, Decimal("10.00")),
+            (d1, "C2", "Unknown", "Unknown", 3, Decimal("13.50")),
+            (d2, "C1", "F", "Bikes", 1, Decimal("12.00")),
+            (d2, "C1", "F", "Unknown", 4, Decimal("4.00")),
+            (d3, "C3", "Unknown", "Bikes", 1, Decimal("10.00")),
+        ],
+        "sale_date DATE, customer_id STRING, gender STRING, category STRING, products_sold LONG, revenue DECIMAL(28,2)",
+    )
+    # Over 2025-01-01..02, C1 bought on both days: one customer, where the daily counts would add up to two.
+    in_range = result.where("sale_date <= DATE'2025-01-02' AND gender = 'F'")
+    assert in_range.selectExpr("count(DISTINCT customer_id)").first()[0] == 1

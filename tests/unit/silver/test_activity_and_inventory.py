@@ -9,11 +9,11 @@ from chispa import assert_df_equality
 from pyspark.sql import SparkSession
 
 from retail_lakehouse.silver.activity import competitor_prices, loyalty_events
-from retail_lakehouse.silver.dimensions import TimeZoneParams
 from retail_lakehouse.silver.inventory import inventory_changes, inventory_snapshots
+from retail_lakehouse.silver.standardize import SourceFormats
 from tests.unit.silver.bronze import bronze_rows, text_columns
 
-MADRID = TimeZoneParams(source_time_zone="Europe/Madrid")
+MADRID = SourceFormats(source_time_zone="Europe/Madrid")
 CHANGES = (
     "trans_id STRING, store_id STRING, date_time STRING, change_type_id STRING, "
     "items ARRAY<STRUCT<item_id: STRING, quantity: STRING>>"
@@ -49,7 +49,7 @@ def test_competitor_prices_are_decimal_with_dates(spark: SparkSession) -> None:
     source = bronze_rows(
         spark, schema, [("100001", " BikeWorld ", "849.9", "2025-01-06"), ("100002", "CycleHub", "n/a", "06/01/2025")]
     )
-    result = competitor_prices(source).select("product_id", "competitor", "price", "observed_date")
+    result = competitor_prices(source, SourceFormats()).select("product_id", "competitor", "price", "observed_date")
     expected = spark.createDataFrame(
         [("100001", "BikeWorld", Decimal("849.90"), date(2025, 1, 6)), ("100002", "CycleHub", None, None)],
         result.schema,

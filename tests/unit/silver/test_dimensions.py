@@ -11,16 +11,16 @@ from pyspark.sql import DataFrame, SparkSession
 
 from retail_lakehouse.silver.dimensions import (
     CategoryParams,
-    TimeZoneParams,
     categories,
     customers,
     products,
     stores,
     suppliers,
 )
+from retail_lakehouse.silver.standardize import SourceFormats
 from tests.unit.silver.bronze import INGESTED, bronze_rows, text_columns
 
-MADRID = TimeZoneParams(source_time_zone="Europe/Madrid")
+MADRID = SourceFormats(source_time_zone="Europe/Madrid")
 
 
 def typed(result: DataFrame, columns: list[str]) -> DataFrame:
@@ -61,7 +61,7 @@ def test_customers_hash_and_mask_pii_and_leave_names_out(spark: SparkSession) ->
     assert_df_equality(typed(result, columns), expected, ignore_row_order=True, ignore_nullable=True)
 
 
-def test_products_have_decimal_money_and_upper_case_skus(spark: SparkSession) -> None:
+def test_products_keep_money_at_the_source_precision_and_name_what_did_not_parse(spark: SparkSession) -> None:
     schema = text_columns("product_id", "sku", "name", "category_id", "cost", "list_price", "supplier_id", "updated_at")
     source = bronze_rows(
         spark,
@@ -69,20 +69,36 @@ def test_products_have_decimal_money_and_upper_case_skus(spark: SparkSession) ->
         [
             ("100001", " sku-100001 ", " Road Bike  ", "12", "412.5", "899.99", "3", "2025-01-01 00:00:00"),
             ("100002", "SKU-100002", "Bell", "40", "cheap", "9.991", "3", "2025-01-01 00:00:00"),
+            # Five decimals in a column that keeps four: not rounded, named; a date in no accepted format.
+            ("100003", "SKU-100003", "Lamp", "40", "1.23456", "33.6442", "3", "01/01/2025 00:00"),
         ],
     )
-    columns = ["product_id", "sku", "name", "category_id", "supplier_id", "cost", "list_price", "valid_from"]
-    result = typed(products(source, TimeZoneParams()), columns)
+    columns = ["product_id", "sku", "cost", "list_price", "valid_from", "_unparsed_fields"]
+    result = typed(products(source, SourceFormats()), columns)
     expected = spark.createDataFrame(
         [
-            ("100001", "SKU-100001", "Road Bike", "12", "3", Decimal("412.50"), Decimal("899.99"),
-             datetime(2025, 1, 1)),
-            # a cost that is not a number is null (the rules reject it); money keeps two decimals
-            ("100002", "SKU-100002", "Bell", "40", "3", None, Decimal("9.99"), datetime(2025, 1, 1)),
+            ("100001", "SKU-100001", Decimal("412.5"), Decimal("899.99"), datetime(2025, 1, 1), None),
+            ("100002", "SKU-100002", None, Decimal("9.991"), datetime(2025, 1, 1), ["cost"]),
+            ("100003", "SKU-100003", None, Decimal("33.6442"), None, ["cost", "valid_from"]),
         ],
         result.schema,
     )  # fmt: skip
     assert_df_equality(result, expected, ignore_row_order=True, ignore_nullable=True)
+
+    # A declared scale and another timestamp format; with unparsed_values: flag the row is kept and says so.
+    formats = SourceFormats(
+        decimal_scales={"cost": 5},
+        timestamp_formats={"valid_from": ["yyyy-MM-dd HH:mm:ss", "MM/dd/yyyy HH:mm"]},
+        unparsed_values="flag",
+    )
+    flagged = typed(
+        products(source, formats), ["product_id", "cost", "valid_from", "unparsed_fields", "_unparsed_fields"]
+    )
+    assert sorted(tuple(r) for r in flagged.collect()) == [
+        ("100001", Decimal("412.50000"), datetime(2025, 1, 1), None, None),
+        ("100002", None, datetime(2025, 1, 1), ["cost"], None),
+        ("100003", Decimal("1.23456"), datetime(2025, 1, 1), None, None),
+    ]
 
 
 def test_stores_know_the_online_store_and_suppliers_have_upper_case_countries(spark: SparkSession) -> None:
@@ -97,7 +113,7 @@ def test_stores_know_the_online_store_and_suppliers_have_upper_case_countries(sp
         ],
     )
     columns = ["store_id", "name", "region", "format", "square_feet", "city", "opened_date", "is_online"]
-    result = typed(stores(source), columns)
+    result = typed(stores(source, SourceFormats()), columns)
     expected = spark.createDataFrame(
         [
             ("0", "Online", None, "online", 0, None, date(2020, 1, 1), True),
@@ -111,7 +127,7 @@ def test_stores_know_the_online_store_and_suppliers_have_upper_case_countries(sp
     source = bronze_rows(spark, text_columns("supplier_id", "name", "country", "lead_time_days"), [
         ("7", "Supplier 0007", " es", "12"), ("8", "Supplier 0008", "DE", "two weeks"),
     ])  # fmt: skip
-    result = typed(suppliers(source), ["supplier_id", "name", "country", "lead_time_days"])
+    result = typed(suppliers(source, SourceFormats()), ["supplier_id", "name", "country", "lead_time_days"])
     expected = spark.createDataFrame(
         [("7", "Supplier 0007", "ES", 12), ("8", "Supplier 0008", "DE", None)], result.schema
     )
