@@ -111,6 +111,23 @@ def test_spark_submit_runs_the_same_cli_on_the_submitted_session(workspace: Work
     assert (run["job"], run["status"], run["rows_written"]) == ("bronze_inventory_change_type", "succeeded", 5)
 
 
+def test_an_unreadable_file_is_one_line_on_stderr_and_its_stack_goes_to_the_log_file(workspace: Workspace) -> None:
+    delivery = workspace.landing / "inventory" / "inventory_change_type" / "2025-01-01"
+    delivery.mkdir(parents=True)
+    (delivery / "types.csv").write_text("code,label,extra\n1,sale,x\n", encoding="utf-8")
+    result = workspace.run("run", "bronze_inventory_change_type")
+    assert result.returncode == 1
+    lines = [line for line in result.stderr.splitlines() if not line.startswith("WARNING: Using incubator")]
+    failures = [line for line in lines if "FAILED_READ_FILE" in line]
+    # The runner's log line and the CLI's summary line; every other line is progress, and no stack frame.
+    assert len(failures) == 2 and all("types.csv" in line for line in failures), lines
+    assert len(lines) <= 6 and not [line for line in lines if line.lstrip().startswith("at ")], lines
+    log = (workspace.cwd / "logs" / "lakehouse.log").read_text(encoding="utf-8")
+    assert "Traceback (most recent call last)" in log and "FAILED_READ_FILE" in log
+    jvm_log = (workspace.cwd / "logs" / "jvm.log").read_text(encoding="utf-8")
+    assert "Number of column in CSV header is not equal to number of fields in the schema" in jvm_log
+
+
 def test_the_documented_feed_onboarding_works_with_configuration_only(workspace: Workspace) -> None:
     doc = (Path(__file__).resolve().parents[2] / "docs" / "landing-zone.md").read_text()
     example = doc.split("<!-- onboarding-example:start -->")[1].split("<!-- onboarding-example:end -->")[0]

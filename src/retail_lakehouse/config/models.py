@@ -185,6 +185,12 @@ class FeedSettings(Section):
         description="Files: a job reading the feed fails when its folder does not exist. Otherwise a feed with no "
         "folder yet is an empty input (the job succeeds with 0 rows).",
     )
+    unreadable_files: Literal["fail", "set_aside"] = Field(
+        "fail",
+        description="Files read incrementally: a file that cannot be read (a header that does not match the "
+        "schema, a broken archive) fails the job (fail), or is recorded in _ops/set_aside_files while the "
+        "other files are ingested, and the job fails at its end naming it (set_aside).",
+    )
     url: str | None = Field(None, description="JDBC: connection URL, e.g. jdbc:sqlserver://host;database=crm.")
     table: str | None = Field(None, pattern=SQL_IDENTIFIER, description="JDBC: table (or schema.table).")
     driver: str | None = Field(

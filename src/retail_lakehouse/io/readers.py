@@ -32,6 +32,9 @@ def read_feed(
         options.setdefault("pathGlobFilter", glob_excluding_endings(feed.skip_endings))
     if not present and incremental:
         raise ValueError("a feed without a folder reads as an empty batch, not as a stream")
+    if incremental and feed.unreadable_files == "set_aside":
+        # Spark passes over a file it cannot read; the runner finds it and records it (runner.set_aside).
+        options["ignoreCorruptFiles"] = "true"
     reader = spark.readStream if incremental else spark.read
     paths: str | list[str] = path if present else []
     if feed.format == "json" and options.get("multiLine", "false").lower() != "true":

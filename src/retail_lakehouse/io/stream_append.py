@@ -40,6 +40,7 @@ class StreamOutcome:
     rows_written: int
     batches_committed: int
     batches_already_committed: int
+    batch_ids: tuple[int, ...] = ()  # the micro-batches this run wrote
 
 
 @dataclass(frozen=True)
@@ -183,6 +184,7 @@ def append_stream(
         rows_written=sum(commit.rows_written for commit in commits),
         batches_committed=len(commits),
         batches_already_committed=len(already_landed),
+        batch_ids=tuple(sorted(written)),
     )
 
 

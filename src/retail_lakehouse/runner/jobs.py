@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
@@ -20,13 +19,21 @@ from retail_lakehouse.io.storage_files import path_exists
 from retail_lakehouse.quality.results import DqResults
 from retail_lakehouse.registry import TransformContext
 from retail_lakehouse.runner.batches import BatchCounts, BatchWriter, ReconciliationError
+from retail_lakehouse.runner.failures import describe_error
+from retail_lakehouse.runner.set_aside import (
+    SET_ASIDE_TABLE,
+    SetAsideFilesError,
+    files_with_rows,
+    planned_files,
+    record_set_aside,
+    unreadable_files,
+)
 from retail_lakehouse.runner.streams import run_merge_stream
 from retail_lakehouse.runtime.logging import get_logger, log_context
 from retail_lakehouse.runtime.run_history import FAILED, SUCCEEDED, JobRun, RunHistory
 from retail_lakehouse.runtime.watermarks import Extraction, WatermarkStore
 
 log = get_logger("runner")
-MAX_ERROR_CHARS = 2000
 
 
 def utc_now() -> datetime:
@@ -68,6 +75,10 @@ class JobRunner:
             error: str | None = None
             try:
                 counts = self._execute(job_name, run_id, started_at, trigger_seconds)
+            except SetAsideFilesError as exc:  # the rest was committed: its counts stand
+                counts = exc.counts
+                error = self.loaded.redactor.redact(describe_error(exc))
+                log.error("job failed: %s", error)
             except Exception as exc:  # any failure is recorded, then reported by the caller
                 error = self.loaded.redactor.redact(describe_error(exc))
                 log.error("job failed: %s", error, exc_info=exc)
@@ -194,7 +205,47 @@ class JobRunner:
                 "%d micro-batch(es) had been committed by an interrupted earlier run; not repeated",
                 outcome.batches_already_committed,
             )
-        return BatchCounts(read=outcome.rows_read, written=outcome.rows_written)
+        counts = BatchCounts(read=outcome.rows_read, written=outcome.rows_written)
+        self._set_aside_unreadable_files(job_name, job, context, outcome.batch_ids, counts)
+        return counts
+
+    def _set_aside_unreadable_files(
+        self,
+        job_name: str,
+        job: JobSettings,
+        context: TransformContext,
+        batch_ids: tuple[int, ...],
+        counts: BatchCounts,
+    ) -> None:
+        """Under a feed's set_aside policy: the files this run's batches planned but could not read are
+        recorded in _ops/set_aside_files, and the job fails naming them (after the rest was committed)."""
+        config = self.loaded.config
+        feed_name = feed_of(job.inputs[INCREMENTAL_INPUT])
+        if feed_name is None or config.feeds[feed_name].unreadable_files != "set_aside" or not batch_ids:
+            return
+        feed = config.feeds[feed_name]
+        checkpoint = f"{config.storage.checkpoint_root}/{job_name}"
+        silent = planned_files(self.spark, checkpoint, batch_ids) - files_with_rows(
+            self.spark, config.storage.table_path(job.output), context.run_id
+        )
+        unreadable = unreadable_files(self.spark, feed, silent)
+        if not unreadable:
+            return
+        record_set_aside(
+            self.spark,
+            config.storage.ops_root,
+            run_id=context.run_id,
+            job=job_name,
+            feed=feed_name,
+            files=unreadable,
+            at=context.run_started_at,
+        )
+        named = "; ".join(f"{f.file} ({f.reason})" for f in unreadable)
+        raise SetAsideFilesError(
+            f"{len(unreadable)} file(s) of feed {feed_name} could not be read and were set aside (see "
+            f"_ops/{SET_ASIDE_TABLE}; the other files were ingested): {named}",
+            counts,
+        )
 
     def _database_feed_extracted_incrementally(self, job: JobSettings) -> str | None:
         if not job.incremental:
@@ -269,25 +320,3 @@ class JobRunner:
                 # With nothing delivered there is nothing to stream: an empty batch stands in for the stream.
                 inputs[alias] = read_feed(self.spark, feed, path, incremental=as_stream and present, present=present)
         return inputs
-
-
-def describe_error(exc: BaseException) -> str:
-    """One line for the run record and the terminal: the error and its root cause, without JVM stacks.
-
-    A Py4J error's own first line only names the JVM method that failed; the Java exception after it and
-    the last "Caused by" (for example which CSV header did not match) are what a user needs.
-    """
-    text = str(exc)
-    head = text.split("\n\tat ", 1)[0].split("\nJVM stacktrace:", 1)[0]
-    if head.startswith("An error occurred while calling"):
-        head = head.split("\n: ", 1)[-1]
-    message = " ".join(head.split())
-    causes = _CAUSED_BY.findall(text)
-    if causes:
-        message += " (caused by " + " ".join(causes[-1].split()) + ")"
-    message = f"{type(exc).__name__}: {message}" if message else type(exc).__name__
-    return message if len(message) <= MAX_ERROR_CHARS else message[: MAX_ERROR_CHARS - 3] + "..."
-
-
-# A "Caused by:" line and the message lines after it, up to the first stack frame.
-_CAUSED_BY = re.compile(r"\nCaused by: ([^\n]*(?:\n(?![\t ]*at |\t\.\.\.)[^\n]*)*)")

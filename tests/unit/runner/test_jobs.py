@@ -186,3 +186,35 @@ def test_a_feed_without_a_folder_is_an_empty_input_unless_it_is_required(
         FAILED,
         f"MissingFeedError: feed stores is required, but its folder {landing / 'stores'} does not exist",
     )
+
+
+def test_an_unreadable_file_fails_its_feed_or_is_set_aside_while_the_rest_is_ingested(
+    spark: SparkSession, tmp_path: Path, landing: Path
+) -> None:
+    bad = landing / "stores" / "2025-01-02"
+    bad.mkdir()
+    (bad / "renamed.csv").write_text("id,title,extra\n9,store_009,x\n", encoding="utf-8")
+    (bad / "empty.csv").write_text("store_id,name\n", encoding="utf-8")
+    failing = JobRunner(spark, lakehouse_config(tmp_path / "fail", landing)).run("bronze_stores")
+    assert failing.status == FAILED
+    assert failing.error is not None and "renamed.csv" in failing.error and "Header length: 3" in failing.error
+
+    loaded = lakehouse_config(tmp_path / "aside", landing, feed_settings={"unreadable_files": "set_aside"})
+    runner = JobRunner(spark, loaded)
+    run = runner.run("bronze_stores")
+    runner.history.wait()
+    assert (run.status, run.rows_read, run.rows_written) == (FAILED, 4, 4)
+    assert run.error is not None
+    assert run.error.startswith(
+        "SetAsideFilesError: 1 file(s) of feed stores could not be read and were set aside (see "
+        f"_ops/set_aside_files; the other files were ingested): file:{bad / 'renamed.csv'} ("
+    )
+    bronze = spark.read.format("delta").load(loaded.config.storage.table_path("bronze/stores"))
+    assert bronze.count() == 4
+    (aside,) = spark.read.format("delta").load(f"{loaded.config.storage.ops_root}/set_aside_files").collect()
+    assert (aside.job, aside.feed, aside.file, aside.run_id) == (
+        "bronze_stores", "stores", f"file:{bad / 'renamed.csv'}", run.run_id
+    )  # fmt: skip
+    assert "Number of column in CSV header is not equal to number of fields in the schema" in aside.reason
+    again = runner.run("bronze_stores")  # the checkpoint moved past it: nothing new, nothing set aside
+    assert (again.status, again.rows_read, again.rows_written) == (SUCCEEDED, 0, 0)
