@@ -152,6 +152,9 @@ class KafkaSettings(Section):
         return options | self.options
 
 
+# The encodings Spark's decode() takes by default, and so JSON Lines feeds (decoded line by line).
+JSON_LINE_ENCODINGS = ("UTF-8", "ISO-8859-1", "US-ASCII", "UTF-16", "UTF-16BE", "UTF-16LE", "UTF-32")
+
 # Names an upload or a copy gives a file until it is complete.
 IN_PROGRESS_ENDINGS = (".part", ".partial", ".tmp", ".temp", ".crdownload", ".filepart", ".inprogress", "._COPYING_")
 
@@ -184,6 +187,12 @@ class FeedSettings(Section):
         False,
         description="Files: a job reading the feed fails when its folder does not exist. Otherwise a feed with no "
         "folder yet is an empty input (the job succeeds with 0 rows).",
+    )
+    encoding: str = Field(
+        "UTF-8",
+        description="Files: the character encoding. UTF-8 is checked: a line (CSV: a row) with bytes that are not "
+        "UTF-8 keeps them base64-encoded in _corrupt_record, and silver quarantines it. CSV takes any Java "
+        "charset (windows-1252, ISO-8859-15, ...); JSON Lines one of " + ", ".join(JSON_LINE_ENCODINGS) + ".",
     )
     unreadable_files: Literal["fail", "set_aside"] = Field(
         "fail",
@@ -222,6 +231,10 @@ class FeedSettings(Section):
                 raise ValueError(f"a {self.format} feed needs path and schema")
             if self.url or self.table or self.watermark_column:
                 raise ValueError(f"url, table and watermark_column are for jdbc feeds, not {self.format}")
+        if self.format == "json" and self.encoding.upper() not in JSON_LINE_ENCODINGS:
+            raise ValueError(
+                f"a JSON Lines feed's encoding is one of {', '.join(JSON_LINE_ENCODINGS)}; got {self.encoding}"
+            )
         if self.kafka is not None and self.format != "json":
             raise ValueError(f"a feed read from kafka carries JSON messages; this one is {self.format}")
         return self

@@ -5,11 +5,16 @@ from __future__ import annotations
 from pyspark.sql import DataFrame, DataFrameReader, SparkSession
 from pyspark.sql import functions as F
 from pyspark.sql.streaming.readwriter import DataStreamReader
-from pyspark.sql.types import DataType, StructType
+from pyspark.sql.types import DataType, StringType, StructType
 
 from retail_lakehouse.columns import CORRUPT_RECORD, RESCUED_DATA, SOURCE
 from retail_lakehouse.config.models import FeedSettings
 from retail_lakehouse.io.file_names import glob_excluding_endings
+
+# Every byte is one character in ISO-8859-1: text read so turns back into exactly the bytes it came from.
+BYTES_AS_TEXT = "ISO-8859-1"
+UNDECODABLE_LINE = "undecodable line, base64: "
+UNDECODABLE_FIELDS = "undecodable fields, base64: "
 
 # Formats whose PERMISSIVE parser can keep a line it cannot parse, raw, in a column of its own.
 _KEEPS_CORRUPT_RECORDS = {"csv", "json"}
@@ -45,8 +50,36 @@ def read_feed(
         options.setdefault("enforceSchema", "false")
     if feed.format in _KEEPS_CORRUPT_RECORDS:
         options |= {"mode": "PERMISSIVE", "columnNameOfCorruptRecord": CORRUPT_RECORD}
+    checks_utf8 = feed.format == "csv" and is_utf8(feed.encoding)
+    if feed.format == "csv":
+        # UTF-8 is checked here, not by the parser, which would replace bytes it cannot decode.
+        options["encoding"] = BYTES_AS_TEXT if checks_utf8 else feed.encoding
     df = reader.format(feed.format).schema(feed_schema_ddl(feed)).options(**options).load(paths)  # type: ignore[arg-type]
+    if checks_utf8:
+        df = _utf8_checked(df)
     return df.withColumn(SOURCE, F.col("_metadata.file_path"))
+
+
+def is_utf8(encoding: str) -> bool:
+    return encoding.replace("-", "").replace("_", "").lower() == "utf8"
+
+
+def _utf8_checked(df: DataFrame) -> DataFrame:
+    """CSV rows read as ISO-8859-1 (every byte one character), with each text field decoded as UTF-8. A
+    row with bytes that are not UTF-8 keeps them, base64-encoded per field, in `_corrupt_record` (silver
+    quarantines it under record_parses), and null in the fields: never a replacement character."""
+    text_columns = [f.name for f in df.schema.fields if isinstance(f.dataType, StringType)]
+    as_bytes = {name: F.encode(F.col(name), BYTES_AS_TEXT) for name in text_columns}
+    valid = {name: F.coalesce(F.is_valid_utf8(raw.cast("string")), F.lit(True)) for name, raw in as_bytes.items()}
+    every_field_valid = F.lit(True)
+    for check in valid.values():
+        every_field_valid = every_field_valid & check
+    kept = F.to_json(F.struct(*[F.base64(raw).alias(name) for name, raw in as_bytes.items() if name != CORRUPT_RECORD]))
+    decoded = {name: F.when(valid[name], raw.cast("string")) for name, raw in as_bytes.items()}
+    decoded[CORRUPT_RECORD] = F.when(every_field_valid, decoded[CORRUPT_RECORD]).otherwise(
+        F.concat(F.lit(UNDECODABLE_FIELDS), kept)
+    )
+    return df.withColumns(decoded)
 
 
 def read_feed_stream(spark: SparkSession, feed: FeedSettings, path: str) -> DataFrame:
@@ -72,17 +105,36 @@ def _read_json_lines(
 
 def parse_json_lines(lines: DataFrame, feed: FeedSettings) -> DataFrame:
     """JSON Lines (`value`, `_source`) parsed against the schema; a document with fields the schema
-    does not declare is kept whole in `_rescued_data`, so a new source field is never silently dropped."""
+    does not declare is kept whole in `_rescued_data`, so a new source field is never silently dropped.
+    A line that is not valid in the feed's encoding is kept, base64-encoded, in `_corrupt_record`."""
     schema = DataType.fromDDL(feed_schema_ddl(feed))
     assert isinstance(schema, StructType)
+    # The text source and Kafka hand over the bytes as they are; they are decoded here.
+    raw = F.col("value")
+    if is_utf8(feed.encoding):
+        decodable = F.coalesce(F.is_valid_utf8(raw), F.lit(True))
+        text = F.when(decodable, raw)
+    else:
+        decodable, text = F.lit(True), F.decode(raw.cast("binary"), feed.encoding)
+    decoded = lines.select(
+        text.alias("value"),
+        F.when(~decodable, F.concat(F.lit(UNDECODABLE_LINE), F.base64(raw.cast("binary")))).alias("_undecodable"),
+        F.col(SOURCE),
+    )
     parsed = F.from_json("value", schema, {"mode": "PERMISSIVE", "columnNameOfCorruptRecord": CORRUPT_RECORD})
     declared = F.array(*[F.lit(name) for name in schema.fieldNames() if name != CORRUPT_RECORD])
     undeclared = F.array_except(F.json_object_keys("value"), declared)
-    return lines.select(
-        parsed.alias("document"),
-        F.when(F.size(undeclared) > 0, F.col("value")).alias(RESCUED_DATA),
-        F.col(SOURCE),
-    ).select("document.*", RESCUED_DATA, SOURCE)
+    return (
+        decoded.select(
+            parsed.alias("document"),
+            F.when(F.size(undeclared) > 0, F.col("value")).alias(RESCUED_DATA),
+            F.col(SOURCE),
+            F.col("_undecodable"),
+        )
+        .select("document.*", RESCUED_DATA, SOURCE, "_undecodable")
+        .withColumn(CORRUPT_RECORD, F.coalesce(F.col("_undecodable"), F.col(CORRUPT_RECORD)))
+        .drop("_undecodable")
+    )
 
 
 def read_table(spark: SparkSession, path: str) -> DataFrame:

@@ -1,5 +1,9 @@
 from __future__ import annotations
 
+import base64
+import json
+from pathlib import Path
+
 import pytest
 from chispa import assert_df_equality
 from pyspark.sql import SparkSession
@@ -54,3 +58,40 @@ def test_csv_whose_header_differs_from_the_schema_fails_naming_the_file(spark: S
     assert "\n" not in message
     assert "CSV header does not conform to the schema. Header: store_id, store_name Schema: store_id, name" in message
     assert "stores_renamed/2025-01-01/stores.csv" in message
+
+
+def test_bytes_that_are_not_utf8_are_kept_raw_and_flagged_never_replaced(spark: SparkSession, tmp_path: Path) -> None:
+    day = tmp_path / "customers" / "2025-01-02"
+    day.mkdir(parents=True)
+    # A CRM export in Latin-1: é and á are single bytes that UTF-8 cannot decode; the second row is UTF-8.
+    (day / "crm.csv").write_bytes(b"customer_id,name,city\nC1,Jos\xe9,M\xe1laga\nC2,Zo\xc3\xab,Gij\xc3\xb3n\n")
+    settings = {"path": "customers", "format": "csv", "schema": "customer_id STRING, name STRING, city STRING"}
+    utf8 = FeedSettings.model_validate({**settings, "options": {"header": "true"}})
+    rows = {r.customer_id: r for r in read_feed(spark, utf8, str(tmp_path / "customers"), incremental=False).collect()}
+    assert (rows["C2"].name, rows["C2"].city, rows["C2"]._corrupt_record) == ("Zoë", "Gijón", None)
+    assert (rows["C1"].name, rows["C1"].city) == (None, None)
+    prefix, kept = rows["C1"]._corrupt_record.split(": ", 1)
+    assert prefix == "undecodable fields, base64"
+    assert {k: base64.b64decode(v) for k, v in json.loads(kept).items()} == {
+        "customer_id": b"C1", "name": b"Jos\xe9", "city": b"M\xe1laga"
+    }  # fmt: skip
+
+    latin1 = FeedSettings.model_validate({**settings, "options": {"header": "true"}, "encoding": "ISO-8859-1"})
+    read = read_feed(spark, latin1, str(tmp_path / "customers"), incremental=False)
+    assert sorted((r.customer_id, r.name, r._corrupt_record) for r in read.collect())[0] == ("C1", "José", None)
+
+
+def test_a_json_line_that_is_not_utf8_is_kept_in_base64(spark: SparkSession, tmp_path: Path) -> None:
+    day = tmp_path / "events" / "2025-01-02"
+    day.mkdir(parents=True)
+    (day / "events.jsonl").write_bytes(b'{"id": "E1", "note": "caf\xe9"}\n{"id": "E2", "note": "caf\xc3\xa9"}\n')
+    feed = FeedSettings.model_validate({"path": "events", "format": "json", "schema": "id STRING, note STRING"})
+    rows = sorted(
+        read_feed(spark, feed, str(tmp_path / "events"), incremental=False).collect(), key=lambda r: str(r.id)
+    )
+    assert [(r.id, r.note) for r in rows] == [("E2", "café"), (None, None)]
+    assert rows[0]._corrupt_record is None
+    assert (
+        rows[1]._corrupt_record
+        == "undecodable line, base64: " + base64.b64encode(b'{"id": "E1", "note": "caf\xe9"}').decode()
+    )
