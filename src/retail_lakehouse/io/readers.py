@@ -67,16 +67,23 @@ def is_utf8(encoding: str) -> bool:
 def _utf8_checked(df: DataFrame) -> DataFrame:
     """CSV rows read as ISO-8859-1 (every byte one character), with each text field decoded as UTF-8. A
     row with bytes that are not UTF-8 keeps them, base64-encoded per field, in `_corrupt_record` (silver
-    quarantines it under record_parses), and null in the fields: never a replacement character."""
+    quarantines it under record_parses), and null in the fields that do not decode: never a replacement
+    character."""
     text_columns = [f.name for f in df.schema.fields if isinstance(f.dataType, StringType)]
+    joined = F.concat_ws(",", *[F.col(name) for name in text_columns])
+    # Most rows are ASCII, the same in every encoding: only the others are turned back into bytes. (Spark
+    # holds text as UTF-8, where exactly the non-ASCII characters take more than one byte.)
+    ascii_only = F.octet_length(joined) == F.length(joined)
     as_bytes = {name: F.encode(F.col(name), BYTES_AS_TEXT) for name in text_columns}
-    valid = {name: F.coalesce(F.is_valid_utf8(raw.cast("string")), F.lit(True)) for name, raw in as_bytes.items()}
-    every_field_valid = F.lit(True)
-    for check in valid.values():
-        every_field_valid = every_field_valid & check
+    as_utf8 = {name: raw.cast("string") for name, raw in as_bytes.items()}
+    # One check per row: an ASCII separator ends any byte sequence, so the joined text is valid UTF-8
+    # exactly when every field is.
+    valid = ascii_only | F.coalesce(F.is_valid_utf8(F.concat_ws(",", *as_utf8.values())), F.lit(True))
     kept = F.to_json(F.struct(*[F.base64(raw).alias(name) for name, raw in as_bytes.items() if name != CORRUPT_RECORD]))
-    decoded = {name: F.when(valid[name], raw.cast("string")) for name, raw in as_bytes.items()}
-    decoded[CORRUPT_RECORD] = F.when(every_field_valid, decoded[CORRUPT_RECORD]).otherwise(
+    decoded = {
+        name: F.when(ascii_only, F.col(name)).when(F.is_valid_utf8(text), text) for name, text in as_utf8.items()
+    }
+    decoded[CORRUPT_RECORD] = F.when(valid, decoded[CORRUPT_RECORD]).otherwise(
         F.concat(F.lit(UNDECODABLE_FIELDS), kept)
     )
     return df.withColumns(decoded)
