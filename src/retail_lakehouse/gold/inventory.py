@@ -22,6 +22,7 @@ from pyspark.sql import functions as F
 from pyspark.sql.window import Window
 
 from retail_lakehouse.columns import SOURCE
+from retail_lakehouse.quality.quarantine import mask_card_numbers
 from retail_lakehouse.registry import TransformContext
 from retail_lakehouse.silver.standardize import identifier, integer, raw_record, source_columns, utc_timestamp
 
@@ -130,7 +131,8 @@ def iot_events(changes: DataFrame, source_time_zone: str) -> DataFrame:
 def pos_events(transactions: DataFrame, source_time_zone: str) -> DataFrame:
     """POS lines as deltas: a sale takes the quantity off the store's stock, a return (negative quantity)
     puts it back. The event id names the line, so two lines of one product are two events."""
-    raw = raw_record(source_columns(transactions))
+    # The ledger and its quarantine keep each event's raw record: a card number must not reach them (PCI DSS).
+    raw = mask_card_numbers(raw_record(source_columns(transactions)))
     exploded = transactions.withColumn("_raw", raw).withColumn("_line", F.explode_outer("lines"))
     sold = integer("_line.quantity")
     return exploded.select(

@@ -116,6 +116,14 @@ def test_pos_supplies_sales_rounds_in_order_late_snapshot_and_late_delta(spark: 
     # still below: no second alert for the same fall
     assert len(alerts(spark, loaded)) == 5
 
+    # T1's card number is in no table the stream writes, masked to its last four digits where a raw record is kept.
+    root = Path(loaded.config.storage.root)
+    for table in sorted(p for layer in ("silver", "gold") for p in (root / layer).iterdir()):
+        text = " ".join(str(row) for row in spark.read.format("delta").load(str(table)).collect())
+        assert "4111111111111111" not in text, table
+    events = spark.read.format("delta").load(loaded.config.storage.table_path(EVENTS))
+    assert events.where("raw_record LIKE '%************1111%'").count() == 2  # T1's two lines
+
     # Nothing new: the stream reads nothing and no table gets a new version.
     tables = (POSITIONS, ALERTS, EVENTS)
     versions = [current_version(spark, loaded.config.storage.table_path(t)) for t in tables]
