@@ -10,6 +10,7 @@ Tables are read with the deltalake package (an independent Delta reader)."""
 
 from __future__ import annotations
 
+import csv
 import json
 from collections import Counter, defaultdict
 from decimal import Decimal
@@ -199,6 +200,23 @@ def check_no_card_number(root: Path) -> None:
                 assert not [v for v in values if any(card in v for card in cards)], (table, name)
 
 
+def check_no_clear_pii(root: Path, landing: Path) -> None:
+    """No e-mail, phone or name of the CRM files in clear in any quarantine table (masked ones are fine)."""
+    planted: set[str] = set()
+    for file in (landing / "customers").rglob("*.csv"):
+        for row in csv.DictReader(file.read_text(encoding="utf-8").splitlines()):
+            planted |= {v for v in (row.get("email"), row.get("phone")) if v}
+            planted.add(f"{row['first_name']},{row['last_name']}")  # as a CSV line has them
+            planted.add(f'"last_name":"{row["last_name"]}"')  # as a record's JSON has them
+    assert len(planted) > 100
+    quarantines = [table for table in tables_of(root, "silver") if table.endswith("_quarantine")]
+    assert "silver/customers_quarantine" in quarantines
+    for table in quarantines:
+        for row in rows(root, table):
+            text = " ".join(str(value) for value in row.values())
+            assert not [value for value in planted if value in text], (table, text)
+
+
 @pytest.mark.long
 def test_daily_pipeline_end_to_end_on_dirty_data_then_a_rerun_and_a_new_day(workspace: Workspace) -> None:
     root = workspace.root
@@ -213,6 +231,7 @@ def test_daily_pipeline_end_to_end_on_dirty_data_then_a_rerun_and_a_new_day(work
     check_silver(root, workspace.landing, manifest)
     check_gold(root)
     check_no_card_number(root)
+    check_no_clear_pii(root, workspace.landing)
 
     # Bronze re-runs are covered by the runner's tests; here every silver and gold job runs again.
     tables = tables_of(root, "silver", "gold")
