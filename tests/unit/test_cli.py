@@ -71,12 +71,12 @@ def test_jobs_lists_name_layer_kind_inputs_and_outputs() -> None:
         "silver/transactions",
     ]
     assert lines[28].split()[:3] == ["gold_sales_daily", "gold", "batch"]
-    assert lines[37].split()[0] == "gold_price_recommendations"
-    assert lines[38].split()[:3] == ["inventory", "gold", "stream"]
-    assert lines[41].startswith("  bronze: bronze_stores, bronze_categories, ")
-    assert lines[42].startswith("  daily: bronze_stores, bronze_categories, ")
-    assert lines[42].endswith(", silver_inventory_latest_snapshots, " + ", ".join(f"gold_{t}" for t in GOLD_TABLES[:5]))
-    assert lines[43] == "  analytics: " + ", ".join(f"gold_{t}" for t in GOLD_TABLES)
+    assert lines[38].split()[0] == "gold_price_recommendations"
+    assert lines[39].split()[:3] == ["inventory", "gold", "stream"]
+    assert lines[42].startswith("  bronze: bronze_stores, bronze_categories, ")
+    assert lines[43].startswith("  daily: bronze_stores, bronze_categories, ")
+    assert lines[43].endswith(", silver_inventory_latest_snapshots, " + ", ".join(f"gold_{t}" for t in GOLD_TABLES[:6]))
+    assert lines[44] == "  analytics: " + ", ".join(f"gold_{t}" for t in GOLD_TABLES)
     assert "  all: every batch job" in lines
 
 
