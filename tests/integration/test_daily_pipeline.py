@@ -249,14 +249,15 @@ def test_daily_pipeline_end_to_end_on_dirty_data_then_a_rerun_and_a_new_day(work
     # The jobs a new day of sales goes through (the other feeds' new files wait for the next full run).
     sales_path = [
         "bronze_pos_transactions", "silver_transactions", "silver_transaction_lines", "gold_sales_daily",
-        "gold_sales_by_gender_category", "gold_store_performance", "gold_customer_360",
+        "gold_sales_by_gender_category", "gold_customer_category_daily", "gold_store_performance",
+        "gold_customer_360",
     ]  # fmt: skip
     third = workspace.run("run", *sales_path, *tolerant)
     assert third.returncode == 0, third.stderr
     added = grown["feeds"]["pos_transactions"]["rows"] - manifest["feeds"]["pos_transactions"]["rows"]
     assert latest_runs(root)["bronze_pos_transactions"]["rows_written"] == added
     # The new day's lines are the only change gold's daily tables see: one date replaced, none rewritten.
-    for table in ("gold/sales_daily", "gold/sales_by_gender_category"):
+    for table in ("gold/sales_daily", "gold/sales_by_gender_category", "gold/customer_category_daily"):
         (last,) = DeltaTable(str(root / table)).history(1)
         predicate = last["operationParameters"]["predicate"]
         assert "2025-01-04" in predicate and "2025-01-03" not in predicate, last

@@ -55,7 +55,9 @@ def test_each_batch_is_one_marked_commit_and_the_first_creates_the_configured_ta
     land(landing, "b.json", [4, 5])
     # One file per micro-batch: two batches in one run.
     first = run(spark, file_stream(spark, landing, maxFilesPerTrigger="1"), tmp_path)
-    assert first == StreamOutcome(rows_read=5, rows_written=5, batches_committed=2, batches_already_committed=0)
+    assert first == StreamOutcome(
+        rows_read=5, rows_written=5, batches_committed=2, batches_already_committed=0, batch_ids=(0, 1)
+    )
     writer = f"q:{query_id(tmp_path)}"
     assert commits(spark, tmp_path) == [("CREATE TABLE AS SELECT", f"{writer}#0"), ("WRITE", f"{writer}#1")]
     detail = DeltaTable.forPath(spark, str(tmp_path / "table")).detail().first()
@@ -69,7 +71,7 @@ def test_each_batch_is_one_marked_commit_and_the_first_creates_the_configured_ta
 
     land(landing, "c.json", [6])
     later = run(spark, file_stream(spark, landing), tmp_path)
-    assert later == StreamOutcome(1, 1, 1, 0)
+    assert later == StreamOutcome(1, 1, 1, 0, batch_ids=(2,))
     assert commits(spark, tmp_path)[-1] == ("WRITE", f"{writer}#2")
     assert ids(spark, tmp_path) == [1, 2, 3, 4, 5, 6]
 
@@ -93,7 +95,7 @@ def test_a_batch_planned_again_after_its_commit_landed_is_not_written_again(
     assert read_checkpoint_state(spark, str(tmp_path / "checkpoint")) == CheckpointState(listed=True)
 
     land(landing, "b.json", [4])
-    assert run(spark, file_stream(spark, landing), tmp_path) == StreamOutcome(1, 1, 1, 0)
+    assert run(spark, file_stream(spark, landing), tmp_path) == StreamOutcome(1, 1, 1, 0, batch_ids=(1,))
     assert ids(spark, tmp_path) == [1, 2, 3, 4]
 
 
@@ -120,7 +122,13 @@ def test_a_batch_that_failed_before_its_commit_is_written_when_the_stream_restar
 
     restarted = run(spark, file_stream(spark, landing, maxFilesPerTrigger="1"), tmp_path)
     rows = 5 - len(landed_before_the_failure)
-    assert restarted == StreamOutcome(rows, rows, batches_committed=2 - failed_batch, batches_already_committed=0)
+    assert restarted == StreamOutcome(
+        rows,
+        rows,
+        batches_committed=2 - failed_batch,
+        batches_already_committed=0,
+        batch_ids=tuple(range(failed_batch, 2)),
+    )
     assert ids(spark, tmp_path) == [1, 2, 3, 4, 5]
 
 
