@@ -40,7 +40,7 @@ def _price_moves(table: DataFrame) -> list[str]:
     gain = F.col("projected_annual_margin") - F.col("current_annual_margin")
     rows = table.where(F.col("action") != "keep").orderBy(gain.desc()).limit(TOP).collect()
     return [
-        f"{r.product_id:>8} elasticity {r.elasticity:>6.2f}  {r.current_price:>8} -> {r.recommended_price:>8}"
+        f"{r.product_id:>8} elasticity {r.elasticity:>6.2f}  {r.current_price:>8,.2f} -> {r.recommended_price:>8,.2f}"
         f"  ({r.action})  projected margin/year {r.projected_annual_margin:>12,.0f}"
         for r in rows
     ]
