@@ -99,14 +99,6 @@ def integer(column: str) -> Column:
     return typed_integer(column).value
 
 
-def money(column: str, scale: int = MONEY_SCALE) -> Column:
-    return typed_money(column, scale).value
-
-
-def date(column: str) -> Column:
-    return typed_date(column).value
-
-
 def utc_timestamp(column: str, source_time_zone: str) -> Column:
     """A 'yyyy-MM-dd HH:mm:ss' local time of `source_time_zone` as a UTC timestamp."""
     return typed_utc_timestamp(column, source_time_zone).value
