@@ -24,6 +24,7 @@ from pyspark.sql.streaming.readwriter import DataStreamWriter
 
 from retail_lakehouse.config.models import TableSettings
 from retail_lakehouse.io import delta_tables
+from retail_lakehouse.io.schema_evolution import evolve_schema
 from retail_lakehouse.io.storage_files import session_file_system
 from retail_lakehouse.runtime.logging import get_logger
 
@@ -125,6 +126,7 @@ def append_stream(
     table: TableSettings,
     query_name: str,
     trigger_seconds: float | None = None,
+    table_name: str | None = None,
 ) -> StreamOutcome:
     """Appends what the stream has not yet seen: everything available now, then stops (no trigger), or
     continuously every `trigger_seconds` until interrupted (Ctrl-C stops it cleanly).
@@ -133,7 +135,8 @@ def append_stream(
     `<query name>:<checkpoint query id>#<batch id>` as its userMetadata; a batch planned again after a
     crash whose commit had landed is not written again. The first batch creates the table with its
     configured partitioning, description and properties, in the same commit as its rows; a run that finds
-    nothing to read creates it empty, so readers of the table find it.
+    nothing to read creates it empty, so readers of the table find it. Before a run's first append to an
+    existing table, a column new in the stream is added to it (the table's schema_evolution policy).
     """
     checkpoint_state = read_checkpoint_state(spark, checkpoint)
     table_exists = delta_tables.exists(spark, path)
@@ -157,6 +160,9 @@ def append_stream(
             if landed_already(batch_id, marker):
                 already_landed.append(batch_id)
                 return
+            if table_exists and not written:
+                # Once per run, and only with rows to write: a column new in the source joins the table.
+                evolve_schema(spark, path, batch.schema, table, table_name or path)
             if table_exists:
                 delta_tables.append(batch, path, table, commit_marker=marker)
             else:

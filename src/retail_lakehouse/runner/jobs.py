@@ -14,7 +14,6 @@ from retail_lakehouse.config.models import INCREMENTAL_INPUT, JobSettings, feed_
 from retail_lakehouse.errors import MissingFeedError
 from retail_lakehouse.io import delta_tables, jdbc, stream_append
 from retail_lakehouse.io.readers import read_feed, read_table
-from retail_lakehouse.io.schema_evolution import evolve_schema
 from retail_lakehouse.io.storage_files import path_exists
 from retail_lakehouse.quality.results import DqResults
 from retail_lakehouse.registry import TransformContext
@@ -187,18 +186,15 @@ class JobRunner:
                 self.spark, config.storage.table_path(job.output), result.schema, config.tables[job.output]
             )
             return BatchCounts()
-        path = config.storage.table_path(job.output)
-        if delta_tables.exists(self.spark, path):
-            # A column new in the feed's schema, or in what bronze adds (`_source`), joins the table first.
-            evolve_schema(self.spark, path, result.schema, config.tables[job.output], job.output)
         outcome = stream_append.append_stream(
             self.spark,
             result,
-            path,
+            config.storage.table_path(job.output),
             checkpoint=f"{config.storage.checkpoint_root}/{job_name}",
             table=config.tables[job.output],
             query_name=job_name,
             trigger_seconds=trigger_seconds,
+            table_name=job.output,
         )
         if outcome.batches_already_committed:
             log.warning(

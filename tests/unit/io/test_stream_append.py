@@ -156,3 +156,20 @@ def test_without_a_listing_only_the_first_batch_of_a_run_is_looked_for() -> None
         True,
         False,
     )
+
+
+def test_a_column_new_in_the_source_joins_the_table_before_the_first_append(
+    spark: SparkSession, tmp_path: Path
+) -> None:
+    # A table written before the source had `_source` (bronze tables before 2026-12-02 had `_source_file`).
+    landing = tmp_path / "landing"
+    land(landing, "a.json", [1, 2])
+    assert run(spark, file_stream(spark, landing), tmp_path).rows_written == 2
+    land(landing, "b.json", [3])
+    with_source = file_stream(spark, landing).withColumn("_source", F.col("_metadata.file_path"))
+    assert run(spark, with_source, tmp_path).rows_written == 1
+    rows = spark.read.format("delta").load(str(tmp_path / "table")).collect()
+    assert sorted((r.id, r._source is None) for r in rows) == [(1, True), (2, True), (3, False)]
+    versions = len(commits(spark, tmp_path))
+    assert run(spark, with_source, tmp_path) == StreamOutcome(0, 0, 0, 0)  # nothing new: no schema change either
+    assert len(commits(spark, tmp_path)) == versions
