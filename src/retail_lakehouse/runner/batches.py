@@ -93,7 +93,6 @@ class BatchWriter:
             valid, counts.quarantined = self._validate(
                 job_name, job, result, result_count, inputs, context, idempotency
             )
-            valid = valid.localCheckpoint(eager=True)
             valid_count = valid.count()
             if valid_count + counts.quarantined != result_count:
                 raise ReconciliationError(
