@@ -22,6 +22,7 @@ from pathlib import Path
 
 from pyspark.sql import SparkSession
 
+from retail_lakehouse.catalogue import catalogue
 from retail_lakehouse.config import load_config
 from retail_lakehouse.config.models import FeedSettings
 from retail_lakehouse.generator.landing import generate_landing
@@ -62,7 +63,9 @@ def main() -> None:
 
     environ = {"LAKEHOUSE_SECRET_CARD_TOKEN_KEY": "bench-card-token-key"}
     # The silver jobs' card-token key must resolve for the configuration to load; bronze never uses it.
-    loaded = load_config(conf_dir=REPO / "conf", set_overrides=[f"storage.landing={landing}"], environ=environ)
+    loaded = load_config(
+        transforms=catalogue(), conf_dir=REPO / "conf", set_overrides=[f"storage.landing={landing}"], environ=environ
+    )
     spark = get_spark_session(loaded.config.spark, warehouse_dir=str(work / "warehouse"))
 
     ratios = []
@@ -78,7 +81,9 @@ def main() -> None:
 
         # As `lakehouse pipeline bronze` runs them: run records are written in the background, several to a commit.
         overrides = [f"storage.landing={landing}", f"storage.root={lakehouse / str(attempt)}"]
-        runner = JobRunner(spark, load_config(conf_dir=REPO / "conf", set_overrides=overrides, environ=environ))
+        runner = JobRunner(
+            spark, load_config(transforms=catalogue(), conf_dir=REPO / "conf", set_overrides=overrides, environ=environ)
+        )
         started = time.perf_counter()
         runs = run_pipeline(runner, "bronze", progress_stream=io.StringIO()).runs
         framework_seconds = time.perf_counter() - started

@@ -34,6 +34,7 @@ import duckdb
 from deltalake import DeltaTable
 from pyspark.sql import functions as F
 
+from retail_lakehouse.catalogue import catalogue
 from retail_lakehouse.config import load_config
 from retail_lakehouse.generator.landing import generate_landing
 from retail_lakehouse.generator.options import GeneratorOptions
@@ -85,6 +86,7 @@ def main() -> None:
         generate_landing(landing, GeneratorOptions(scale=args.scale, days=args.days - 1, start_date=start))
 
     loaded = load_config(
+        transforms=catalogue(),
         conf_dir=REPO / "conf",
         set_overrides=[f"storage.landing={landing}", f"storage.root={lakehouse}"],
         environ={"LAKEHOUSE_SECRET_CARD_TOKEN_KEY": "bench-card-token-key"},

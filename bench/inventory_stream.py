@@ -33,11 +33,11 @@ from delta.tables import DeltaTable
 from pyspark.sql import SparkSession
 from pyspark.sql import functions as F
 
+from retail_lakehouse.catalogue import catalogue
 from retail_lakehouse.config import LoadedConfig, load_config
 from retail_lakehouse.generator.landing import generate_landing
 from retail_lakehouse.generator.options import GeneratorOptions
-from retail_lakehouse.gold.inventory import batch_computation
-from retail_lakehouse.runner.inventory import typed_items
+from retail_lakehouse.inventory.positions import batch_computation, typed_items
 from retail_lakehouse.runner.jobs import JobRunner
 from retail_lakehouse.runtime.logging import configure_logging
 from retail_lakehouse.runtime.spark import get_spark_session
@@ -56,6 +56,7 @@ FEEDS = (
 
 def configured(work: Path, name: str) -> LoadedConfig:
     return load_config(
+        transforms=catalogue(),
         conf_dir=REPO / "conf",
         set_overrides=[f"storage.landing={work / name / 'landing'}", f"storage.root={work / name / 'lakehouse'}"],
         environ={"LAKEHOUSE_SECRET_CARD_TOKEN_KEY": "bench-card-token-key"},

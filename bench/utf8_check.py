@@ -18,6 +18,7 @@ from pathlib import Path
 
 from pyspark.sql import DataFrame, SparkSession
 
+from retail_lakehouse.catalogue import catalogue
 from retail_lakehouse.config import load_config
 from retail_lakehouse.generator.landing import generate_landing
 from retail_lakehouse.generator.options import GeneratorOptions
@@ -45,7 +46,7 @@ def main() -> None:
     generate_landing(landing, GeneratorOptions(scale=args.scale, days=args.days))
     environ = {"LAKEHOUSE_LANDING": str(landing), "LAKEHOUSE_ROOT": str(work / "lake"),
                "LAKEHOUSE_SECRET_CARD_TOKEN_KEY": "bench"}  # fmt: skip
-    config = load_config(conf_dir=REPO / "conf", environ=environ).config
+    config = load_config(transforms=catalogue(), conf_dir=REPO / "conf", environ=environ).config
     spark: SparkSession = get_spark_session(config.spark)
     feeds = {name: feed for name, feed in config.feeds.items() if feed.format == "csv"}
     checked = [read_feed(spark, f, str(landing / str(f.path)), incremental=False) for f in feeds.values()]

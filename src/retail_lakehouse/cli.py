@@ -14,14 +14,7 @@ from typing import NoReturn, TextIO
 
 from retail_lakehouse import __version__
 from retail_lakehouse.config import LoadedConfig, load_config
-from retail_lakehouse.errors import (
-    EXIT_JOB_FAILED,
-    EXIT_USAGE,
-    ConfigError,
-    LakehouseError,
-    RuntimeSetupError,
-    UsageError,
-)
+from retail_lakehouse.core.errors import EXIT_USAGE, ConfigError, LakehouseError, exit_code
 from retail_lakehouse.runtime.logging import configure_logging
 
 
@@ -130,7 +123,11 @@ def main(argv: Sequence[str] | None = None, *, stdout: TextIO | None = None, std
     args = build_parser().parse_args(argv)
     loaded: LoadedConfig | None = None
     try:
-        loaded = load_config(env=args.env, conf_dir=args.conf_dir, set_overrides=args.overrides or ())
+        from retail_lakehouse.catalogue import catalogue  # the transforms: imported once the command is parsed
+
+        loaded = load_config(
+            transforms=catalogue(), env=args.env, conf_dir=args.conf_dir, set_overrides=args.overrides or ()
+        )
         configure_logging(loaded.config.logging, loaded.redactor, stderr)
         from retail_lakehouse import commands
 
@@ -138,12 +135,11 @@ def main(argv: Sequence[str] | None = None, *, stdout: TextIO | None = None, std
     except ConfigError as exc:
         stderr.write(f"lakehouse: configuration error: {exc}\n")
         return EXIT_USAGE
-    except (UsageError, RuntimeSetupError) as exc:
-        stderr.write(f"lakehouse: error: {_redact(loaded, str(exc))}\n")
-        return EXIT_USAGE
     except LakehouseError as exc:
-        stderr.write(f"lakehouse: {_redact(loaded, str(exc))}\n")
-        return EXIT_JOB_FAILED
+        code = exit_code(exc)
+        kind = "error: " if code == EXIT_USAGE else ""
+        stderr.write(f"lakehouse: {kind}{_redact(loaded, str(exc))}\n")
+        return code
 
 
 def _redact(loaded: LoadedConfig | None, text: str) -> str:

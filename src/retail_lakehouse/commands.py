@@ -12,8 +12,8 @@ from pyspark.sql import SparkSession
 
 from retail_lakehouse.config import LoadedConfig
 from retail_lakehouse.config.models import feed_of
-from retail_lakehouse.errors import EXIT_JOB_FAILED, EXIT_OK, UsageError
-from retail_lakehouse.generator.landing import MANIFEST, LandingConflictError, generate_landing
+from retail_lakehouse.core.errors import EXIT_JOB_FAILED, EXIT_OK, UsageError
+from retail_lakehouse.generator.landing import MANIFEST, generate_landing
 from retail_lakehouse.generator.options import GeneratorOptions
 from retail_lakehouse.io.storage_files import check_writable
 from retail_lakehouse.runner.jobs import JobRunner
@@ -50,7 +50,7 @@ def dispatch(args: argparse.Namespace, loaded: LoadedConfig, stdout: TextIO, std
     if args.command == "replay":
         return replay_feed(loaded, args, stdout)
     if args.command == "summary":
-        from retail_lakehouse.gold.summary import summary_lines
+        from retail_lakehouse.summary import summary_lines
 
         with spark_session(loaded) as spark:
             stdout.write("\n".join(summary_lines(spark, config)) + "\n")
@@ -109,10 +109,7 @@ def generate(loaded: LoadedConfig, args: argparse.Namespace, out: TextIO) -> int
         )
     except ValueError as exc:
         raise UsageError(str(exc)) from None
-    try:
-        manifest = generate_landing(Path(landing), options)
-    except LandingConflictError as exc:
-        raise UsageError(str(exc)) from None
+    manifest = generate_landing(Path(landing), options)
     period = manifest["generator"]
     out.write(f"landing zone: {Path(landing).resolve()} ({period['origin']} to {period['end_date']})\n")
     for feed, facts in manifest["feeds"].items():

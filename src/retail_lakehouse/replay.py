@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from retail_lakehouse.config.models import FeedSettings, KafkaSettings
-from retail_lakehouse.errors import UsageError
+from retail_lakehouse.core.errors import UsageError
 
 FLUSH_TIMEOUT_SECONDS = 60
 # Event Hubs batches are capped in bytes; records are sent in batches of at most this many.

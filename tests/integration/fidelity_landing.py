@@ -9,6 +9,7 @@ from typing import Any
 
 from pyspark.sql import SparkSession
 
+from retail_lakehouse.catalogue import catalogue
 from retail_lakehouse.config import LoadedConfig, load_config
 from retail_lakehouse.runner.jobs import JobRunner
 from retail_lakehouse.runtime.run_history import SUCCEEDED, JobRun
@@ -76,7 +77,9 @@ def repo_config(tmp_path: Path, landing: Path, *overrides: str, **environ: str) 
     }
     # A handful of rows: one bad record is far above any suite's max_bad_share.
     tolerant = [f"quality.{suite}.max_bad_share=1" for suite in TOLERANT_SUITES]
-    return load_config(conf_dir=REPO_ROOT / "conf", environ=env, set_overrides=[*tolerant, *overrides])
+    return load_config(
+        transforms=catalogue(), conf_dir=REPO_ROOT / "conf", environ=env, set_overrides=[*tolerant, *overrides]
+    )
 
 
 def run_jobs(spark: SparkSession, loaded: LoadedConfig, jobs: tuple[str, ...] = SALES_JOBS) -> dict[str, JobRun]:

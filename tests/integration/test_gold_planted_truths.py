@@ -18,6 +18,7 @@ from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
 from retail_lakehouse.bronze.ingestion import add_ingestion_metadata
+from retail_lakehouse.catalogue import catalogue
 from retail_lakehouse.config import load_config
 from retail_lakehouse.generator.landing import generate_landing
 from retail_lakehouse.generator.options import GeneratorOptions
@@ -49,7 +50,9 @@ class Generated:
 def generated(spark: SparkSession, tmp_path_factory: pytest.TempPathFactory) -> Generated:
     landing = tmp_path_factory.mktemp("landing")
     generate_landing(landing, GeneratorOptions(scale=0.1, days=90, seed=42, dirty_rate=0.0))
-    feeds = load_config(conf_dir=REPO_ROOT / "conf", environ={"LAKEHOUSE_SECRET_CARD_TOKEN_KEY": "k"}).config.feeds
+    feeds = load_config(
+        transforms=catalogue(), conf_dir=REPO_ROOT / "conf", environ={"LAKEHOUSE_SECRET_CARD_TOKEN_KEY": "k"}
+    ).config.feeds
 
     def bronze(feed: str) -> DataFrame:
         settings = feeds[feed]

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 from pyspark.sql import SparkSession
 
+from retail_lakehouse.catalogue import catalogue
 from retail_lakehouse.config import load_config
 from retail_lakehouse.runner.jobs import JobRunner
 from retail_lakehouse.runtime.kafka_broker import LocalKafkaBroker
@@ -46,7 +47,7 @@ def test_sequence_through_kafka_with_repeated_deliveries(
     assert result.stdout.startswith(f"pos_transactions: published 7 records to pos_transactions-{suffix}")
 
     environ = {**workspace.env, "LAKEHOUSE_CONF_DIR": str(REPO_ROOT / "conf")}
-    loaded = load_config(conf_dir=REPO_ROOT / "conf", set_overrides=overrides, environ=environ)
+    loaded = load_config(transforms=catalogue(), conf_dir=REPO_ROOT / "conf", set_overrides=overrides, environ=environ)
     run = JobRunner(spark, loaded).run("inventory")
     assert run.status == SUCCEEDED, run.error
     # IoT 14 rows twice, POS 9, counts 4 = 41; quarantined Q1 twice and T9; 9 IoT, 6 POS and 4 counts new

@@ -17,6 +17,7 @@ import pandas as pd
 import pytest
 from pyspark.sql import DataFrame, SparkSession
 
+from retail_lakehouse.catalogue import catalogue
 from retail_lakehouse.config import load_config
 from retail_lakehouse.generator.landing import generate_landing
 from retail_lakehouse.generator.options import GeneratorOptions
@@ -111,7 +112,7 @@ def test_killed_mid_run_and_restarted_equals_uninterrupted_run(
     # The uninterrupted run, in this process, on the same files.
     environ = {**workspace.env, "LAKEHOUSE_ROOT": str(tmp_path / "uninterrupted")}
     settings = ONE_FILE_PER_BATCH[1::2]
-    loaded = load_config(conf_dir=REPO_ROOT / "conf", set_overrides=settings, environ=environ)
+    loaded = load_config(transforms=catalogue(), conf_dir=REPO_ROOT / "conf", set_overrides=settings, environ=environ)
     run = JobRunner(spark, loaded).run("inventory")
     assert run.status == SUCCEEDED, run.error
 

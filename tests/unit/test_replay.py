@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from retail_lakehouse.config.models import KafkaSettings
-from retail_lakehouse.errors import UsageError
+from retail_lakehouse.core.errors import UsageError
 from retail_lakehouse.replay import (
     EVENT_HUBS_BATCH_RECORDS,
     EventHubsPublisher,

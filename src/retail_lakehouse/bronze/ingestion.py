@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from datetime import datetime
 
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
-from retail_lakehouse.columns import INGEST_DATE, INGESTED_AT, RUN_ID
-from retail_lakehouse.registry import TransformContext, TransformSpec
+from retail_lakehouse.core.columns import INGEST_DATE, INGESTED_AT, RUN_ID
+from retail_lakehouse.core.contracts import NoParams, TransformContext, transform
 
 
 def add_ingestion_metadata(df: DataFrame, *, run_id: str, ingested_at: datetime) -> DataFrame:
@@ -18,14 +17,10 @@ def add_ingestion_metadata(df: DataFrame, *, run_id: str, ingested_at: datetime)
     return df.withColumns({INGESTED_AT: ingested, INGEST_DATE: F.to_date(ingested), RUN_ID: F.lit(run_id)})
 
 
-def _ingest(inputs: Mapping[str, DataFrame], context: TransformContext) -> DataFrame:
-    return add_ingestion_metadata(inputs["source"], run_id=context.run_id, ingested_at=context.run_started_at)
-
-
-BRONZE_INGESTION = TransformSpec(
-    name="bronze.ingest",
+@transform(
+    "bronze.ingest",
     description="raw rows as received + _source, _ingested_at, _ingest_date, _run_id",
-    inputs=("source",),
-    apply=_ingest,
     preserves_rows=True,
 )
+def ingest(source: DataFrame, context: TransformContext[NoParams]) -> DataFrame:
+    return add_ingestion_metadata(source, run_id=context.run_id, ingested_at=context.run_started_at)

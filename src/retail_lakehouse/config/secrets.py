@@ -12,7 +12,7 @@ import re
 from collections.abc import Callable, Mapping
 from typing import Any, Protocol
 
-from retail_lakehouse.errors import ConfigError
+from retail_lakehouse.core.errors import ConfigError
 
 SECRET_REFERENCE = re.compile(r"\$\{secret:([A-Za-z0-9][A-Za-z0-9_.\-]*)\}")
 REDACTED = "***"

@@ -13,7 +13,7 @@ from typing import Any
 
 import yaml
 
-from retail_lakehouse.errors import ConfigError
+from retail_lakehouse.core.errors import ConfigError
 
 KeyPath = tuple[str, ...]
 ANCHOR_PREFIX = "x-"

@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from retail_lakehouse.core.errors import LandingConflictError
 from retail_lakehouse.generator import activity, dirty, serialize
 from retail_lakehouse.generator.demand import DayPrices, next_prices, product_demand, typical_daily_lines
 from retail_lakehouse.generator.dimensions import Dimensions, make_dimensions
@@ -33,10 +34,6 @@ from retail_lakehouse.generator.reference import INVENTORY_CHANGE_TYPES
 from retail_lakehouse.generator.sales import Affinity, DaySales, day_sales, plant_affinities
 
 MANIFEST = "_manifest.json"
-
-
-class LandingConflictError(ValueError):
-    """A landed file would change: landed files are immutable, ingestion takes each path once."""
 
 
 @dataclass

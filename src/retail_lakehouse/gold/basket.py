@@ -9,7 +9,6 @@ for every frequent itemset S and item c in it, the rule S - {c} => {c} has
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -17,8 +16,8 @@ from pyspark.ml.fpm import FPGrowth
 from pyspark.sql import DataFrame, Window
 from pyspark.sql import functions as F
 
+from retail_lakehouse.core.contracts import transform
 from retail_lakehouse.gold.versions import current
-from retail_lakehouse.registry import TransformContext, TransformSpec, of_source_with
 
 ITEMS = "items"
 
@@ -89,8 +88,22 @@ def _literal_pattern(separator: str) -> str:
     return "".join(f"\\{c}" if not c.isalnum() else c for c in separator)
 
 
-def frequent_itemsets_of_text(text_lines: DataFrame, params: TextItemsetParams) -> DataFrame:
-    return frequent_itemsets(baskets_from_text(text_lines, params), params)
+@transform(
+    "gold.frequent_itemsets_from_text",
+    description="a text feed, one basket per line -> FP-Growth frequent itemsets",
+)
+def frequent_itemsets_of_text(source: DataFrame, params: TextItemsetParams) -> DataFrame:
+    return frequent_itemsets(baskets_from_text(source, params), params)
+
+
+@transform(
+    "gold.frequent_itemsets",
+    description="transaction lines -> FP-Growth frequent itemsets of products, categories or departments",
+)
+def frequent_itemsets_of_lines(
+    source: DataFrame, products: DataFrame, categories: DataFrame, params: LineItemsetParams
+) -> DataFrame:
+    return frequent_itemsets(baskets_from_lines(source, products, categories, params.item_level), params)
 
 
 def frequent_itemsets(baskets: DataFrame, params: ItemsetParams) -> DataFrame:
@@ -114,13 +127,17 @@ def frequent_itemsets(baskets: DataFrame, params: ItemsetParams) -> DataFrame:
     )
 
 
-def association_rules(itemsets: DataFrame, params: RuleParams) -> DataFrame:
+@transform(
+    "gold.association_rules",
+    description="frequent itemsets -> association rules with one consequent (confidence, lift, support)",
+)
+def association_rules(source: DataFrame, params: RuleParams) -> DataFrame:
     """Rules with one consequent from the frequent itemsets (see the module docstring)."""
-    frequency = itemsets.select(F.col(ITEMS).alias("antecedent"), F.col("freq").alias("antecedent_freq"))
-    singles = itemsets.where(F.col("size") == 1).select(
+    frequency = source.select(F.col(ITEMS).alias("antecedent"), F.col("freq").alias("antecedent_freq"))
+    singles = source.where(F.col("size") == 1).select(
         F.col(ITEMS)[0].alias("_consequent_item"), F.col("support").alias("consequent_support")
     )
-    candidates = itemsets.where(F.col("size") >= 2).select(
+    candidates = source.where(F.col("size") >= 2).select(
         F.col(ITEMS), "freq", "support", "basket_count", F.explode(ITEMS).alias("_consequent_item")
     )
     rules = (
@@ -149,10 +166,14 @@ def association_rules(itemsets: DataFrame, params: RuleParams) -> DataFrame:
     )
 
 
-def recommendations(rules: DataFrame, params: RecommendationParams) -> DataFrame:
+@transform(
+    "gold.recommendations",
+    description="association rules -> top-N items to recommend with each item, by lift",
+)
+def recommendations(source: DataFrame, params: RecommendationParams) -> DataFrame:
     """For every item, the items most likely to join it in a basket: rules whose antecedent is that single
     item, best lift first (ties: confidence, then item), at most top_n."""
-    single = rules.where((F.col("antecedent_size") == 1) & (F.col("lift") >= params.min_lift)).select(
+    single = source.where((F.col("antecedent_size") == 1) & (F.col("lift") >= params.min_lift)).select(
         F.col("antecedent")[0].alias("item"),
         F.col("consequent")[0].alias("recommended_item"),
         "lift",
@@ -168,40 +189,3 @@ def recommendations(rules: DataFrame, params: RecommendationParams) -> DataFrame
         ),
     )
     return ranked.where(F.col("rank") <= params.top_n)
-
-
-def _itemsets_of_lines(inputs: Mapping[str, DataFrame], context: TransformContext) -> DataFrame:
-    params = context.params
-    assert isinstance(params, LineItemsetParams)
-    baskets = baskets_from_lines(inputs["source"], inputs["products"], inputs["categories"], params.item_level)
-    return frequent_itemsets(baskets, params)
-
-
-GOLD_FREQUENT_ITEMSETS = TransformSpec(
-    name="gold.frequent_itemsets",
-    description="transaction lines -> FP-Growth frequent itemsets of products, categories or departments",
-    inputs=("source", "products", "categories"),
-    apply=_itemsets_of_lines,
-    params_model=LineItemsetParams,
-)
-GOLD_FREQUENT_ITEMSETS_FROM_TEXT = TransformSpec(
-    name="gold.frequent_itemsets_from_text",
-    description="a text feed, one basket per line -> FP-Growth frequent itemsets",
-    inputs=("source",),
-    apply=of_source_with(frequent_itemsets_of_text, TextItemsetParams),
-    params_model=TextItemsetParams,
-)
-GOLD_ASSOCIATION_RULES = TransformSpec(
-    name="gold.association_rules",
-    description="frequent itemsets -> association rules with one consequent (confidence, lift, support)",
-    inputs=("source",),
-    apply=of_source_with(association_rules, RuleParams),
-    params_model=RuleParams,
-)
-GOLD_RECOMMENDATIONS = TransformSpec(
-    name="gold.recommendations",
-    description="association rules -> top-N items to recommend with each item, by lift",
-    inputs=("source",),
-    apply=of_source_with(recommendations, RecommendationParams),
-    params_model=RecommendationParams,
-)

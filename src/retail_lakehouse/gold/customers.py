@@ -8,14 +8,13 @@ per event and inflates every sum.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 from pyspark.sql import Column, DataFrame, Window
 from pyspark.sql import functions as F
 
+from retail_lakehouse.core.contracts import transform
 from retail_lakehouse.gold.versions import current
-from retail_lakehouse.registry import TransformContext, TransformSpec
 
 # Sums of silver amounts at their full precision (4 decimals): rounding is for presentation.
 MONEY = "decimal(38,4)"
@@ -115,6 +114,10 @@ def _per_customer_points(loyalty_events: DataFrame) -> DataFrame:
     )
 
 
+@transform(
+    "gold.customer_360",
+    description="transactions, lines, loyalty events, customers -> one row per customer with RFM segment",
+)
 def customer_360(
     transactions: DataFrame,
     lines: DataFrame,
@@ -157,25 +160,3 @@ def customer_360(
             rfm_segment(F.col("days_since_purchase"), F.col("total_transactions"), F.col("lifetime_value"), params.rfm),
         )
     )
-
-
-def _customer_360(inputs: Mapping[str, DataFrame], context: TransformContext) -> DataFrame:
-    assert isinstance(context.params, Customer360Params)
-    return customer_360(
-        inputs["transactions"],
-        inputs["lines"],
-        inputs["loyalty_events"],
-        inputs["customers"],
-        inputs["products"],
-        inputs["categories"],
-        context.params,
-    )
-
-
-GOLD_CUSTOMER_360 = TransformSpec(
-    name="gold.customer_360",
-    description="transactions, lines, loyalty events, customers -> one row per customer with RFM segment",
-    inputs=("transactions", "lines", "loyalty_events", "customers", "products", "categories"),
-    apply=_customer_360,
-    params_model=Customer360Params,
-)

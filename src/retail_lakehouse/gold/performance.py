@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-
 from pydantic import BaseModel, ConfigDict, Field
 from pyspark.sql import Column, DataFrame, Window
 from pyspark.sql import functions as F
 
+from retail_lakehouse.core.contracts import transform
 from retail_lakehouse.gold.versions import attributes_at, current, end_of_day
-from retail_lakehouse.registry import TransformContext, TransformSpec
 
 # Sums of silver amounts at their full precision (4 decimals): rounding is for presentation.
 MONEY = "decimal(38,4)"
@@ -28,6 +26,10 @@ def _index(value: str, median: str) -> Column:
     return F.when(F.col(median) > 0, F.round(F.col(value) / F.col(median) * 100, 2).cast("double"))
 
 
+@transform(
+    "gold.store_performance",
+    description="transactions + stores -> revenue, per square foot, basket, rank and index against peers",
+)
 def store_performance(transactions: DataFrame, stores: DataFrame, params: StorePerformanceParams) -> DataFrame:
     """Per store: net revenue, revenue per square foot, transactions and average basket, and how it ranks
     against the median of its peers (stores of the same region and format). Stores without sales appear
@@ -80,6 +82,10 @@ def store_performance(transactions: DataFrame, stores: DataFrame, params: StoreP
     )
 
 
+@transform(
+    "gold.product_performance",
+    description="sales_daily + product versions -> units, revenue, cost of goods and gross margin per product",
+)
 def product_performance(sales_daily: DataFrame, products: DataFrame, categories: DataFrame) -> DataFrame:
     """Per product: units, revenue, cost of goods at the cost in force on each sale day (SCD2), gross
     margin and its share of net revenue; with the product's current name and category."""
@@ -121,27 +127,3 @@ def product_performance(sales_daily: DataFrame, products: DataFrame, categories:
             ),
         )
     )
-
-
-def _store_performance(inputs: Mapping[str, DataFrame], context: TransformContext) -> DataFrame:
-    assert isinstance(context.params, StorePerformanceParams)
-    return store_performance(inputs["transactions"], inputs["stores"], context.params)
-
-
-def _product_performance(inputs: Mapping[str, DataFrame], context: TransformContext) -> DataFrame:
-    return product_performance(inputs["sales_daily"], inputs["products"], inputs["categories"])
-
-
-GOLD_STORE_PERFORMANCE = TransformSpec(
-    name="gold.store_performance",
-    description="transactions + stores -> revenue, per square foot, basket, rank and index against peers",
-    inputs=("transactions", "stores"),
-    apply=_store_performance,
-    params_model=StorePerformanceParams,
-)
-GOLD_PRODUCT_PERFORMANCE = TransformSpec(
-    name="gold.product_performance",
-    description="sales_daily + product versions -> units, revenue, cost of goods and gross margin per product",
-    inputs=("sales_daily", "products", "categories"),
-    apply=_product_performance,
-)

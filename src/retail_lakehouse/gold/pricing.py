@@ -18,7 +18,6 @@ elasticities between consecutive days is not used: it divides by tiny price diff
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import Literal
 
 import numpy as np
@@ -27,8 +26,8 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from pyspark.sql import DataFrame, Window
 from pyspark.sql import functions as F
 
+from retail_lakehouse.core.contracts import transform
 from retail_lakehouse.gold.versions import current
-from retail_lakehouse.registry import TransformContext, TransformSpec
 
 ELASTICITY_SCHEMA = (
     "product_id string, elasticity double, std_error double, observations int, r_squared double, "
@@ -145,6 +144,10 @@ def fit_log_log(days: pd.DataFrame, params: ElasticityParams) -> pd.DataFrame:
     )
 
 
+@transform(
+    "gold.price_elasticity",
+    description="transaction lines -> log-log price elasticity per product on non-promotion days",
+)
 def price_elasticity(lines: DataFrame, params: ElasticityParams) -> DataFrame:
     return (
         daily_price_quantity(lines)
@@ -170,8 +173,12 @@ class RecommendationRules(BaseModel):
         return self
 
 
+@transform(
+    "gold.price_recommendations",
+    description="elasticities + products + competitor prices -> recommended prices and projected margin",
+)
 def price_recommendations(
-    elasticity: DataFrame, products: DataFrame, competitor_prices: DataFrame, rules: RecommendationRules
+    elasticity: DataFrame, products: DataFrame, competitor_prices: DataFrame, params: RecommendationRules
 ) -> DataFrame:
     """Per product with an elasticity: keep, lower or raise the current list price by the rules, never
     below cost x min_markup_on_cost; the lowest competitor price of the latest check; and the margin a year
@@ -188,18 +195,18 @@ def price_recommendations(
     product = current(products).select("product_id", F.col("list_price").alias("current_price"), "cost")
     e = F.col("elasticity")
     moved = (
-        F.when(e < rules.elastic_below, F.col("current_price") * (1 - rules.decrease))
-        .when(e > rules.inelastic_above, F.col("current_price") * (1 + rules.increase))
+        F.when(e < params.elastic_below, F.col("current_price") * (1 - params.decrease))
+        .when(e > params.inelastic_above, F.col("current_price") * (1 + params.increase))
         .otherwise(F.col("current_price"))
     )
-    floor = F.col("cost") * rules.min_markup_on_cost
+    floor = F.col("cost") * params.min_markup_on_cost
     recommended = F.round(F.greatest(moved, floor), 2).cast("decimal(12,2)")
-    action = F.when(e < rules.elastic_below, "decrease").when(e > rules.inelastic_above, "increase").otherwise("keep")
+    action = F.when(e < params.elastic_below, "decrease").when(e > params.inelastic_above, "increase").otherwise("keep")
     fitted = elasticity.select("product_id", "elasticity", "avg_daily_quantity").join(product, "product_id")
     projected_quantity = F.col("avg_daily_quantity") * F.pow(
         F.col("recommended_price").cast("double") / F.col("current_price").cast("double"), e
     )
-    margin = (F.col("recommended_price") - F.col("cost")).cast("double") * projected_quantity * rules.days_per_year
+    margin = (F.col("recommended_price") - F.col("cost")).cast("double") * projected_quantity * params.days_per_year
     current_margin = (F.col("current_price") - F.col("cost")).cast("double") * F.col("avg_daily_quantity")
     return (
         fitted.join(competitor, "product_id", "left")
@@ -210,33 +217,7 @@ def price_recommendations(
                 .when(F.col("recommended_price") < F.col("current_price"), "decrease")
                 .otherwise("keep"),
                 "projected_annual_margin": F.round(margin, 2),
-                "current_annual_margin": F.round(current_margin * rules.days_per_year, 2),
+                "current_annual_margin": F.round(current_margin * params.days_per_year, 2),
             }
         )
     )
-
-
-def _elasticity(inputs: Mapping[str, DataFrame], context: TransformContext) -> DataFrame:
-    assert isinstance(context.params, ElasticityParams)
-    return price_elasticity(inputs["lines"], context.params)
-
-
-def _recommendations(inputs: Mapping[str, DataFrame], context: TransformContext) -> DataFrame:
-    assert isinstance(context.params, RecommendationRules)
-    return price_recommendations(inputs["elasticity"], inputs["products"], inputs["competitor_prices"], context.params)
-
-
-GOLD_PRICE_ELASTICITY = TransformSpec(
-    name="gold.price_elasticity",
-    description="transaction lines -> log-log price elasticity per product on non-promotion days",
-    inputs=("lines",),
-    apply=_elasticity,
-    params_model=ElasticityParams,
-)
-GOLD_PRICE_RECOMMENDATIONS = TransformSpec(
-    name="gold.price_recommendations",
-    description="elasticities + products + competitor prices -> recommended prices and projected margin",
-    inputs=("elasticity", "products", "competitor_prices"),
-    apply=_recommendations,
-    params_model=RecommendationRules,
-)

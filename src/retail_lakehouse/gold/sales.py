@@ -7,13 +7,11 @@ those dates by replace-where. A run costs in proportion to the days it touches, 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
-
 from pyspark.sql import DataFrame, Window
 from pyspark.sql import functions as F
 
+from retail_lakehouse.core.contracts import transform
 from retail_lakehouse.gold.versions import attributes_at
-from retail_lakehouse.registry import TransformContext, TransformFunction, TransformSpec
 
 SALE_DATE = "sale_date"
 UNKNOWN = "Unknown"  # CRM does not know the customer (or no category is known for the product)
@@ -31,10 +29,14 @@ def lines_on(lines: DataFrame, changes: DataFrame) -> DataFrame:
     return lines.where(F.col(SALE_DATE).isin(dates)) if dates else lines.limit(0)
 
 
-def sales_daily(changes: DataFrame, lines: DataFrame) -> DataFrame:
+@transform(
+    "gold.sales_daily",
+    description="changed transaction lines -> sales by date, store, product and channel for the dates touched",
+)
+def sales_daily(source: DataFrame, lines: DataFrame) -> DataFrame:
     """Quantity, revenue and transactions by date, store, product and channel for the touched dates."""
     return (
-        lines_on(lines, changes)
+        lines_on(lines, source)
         .groupBy(SALE_DATE, "store_id", "product_id", "channel")
         .agg(
             F.sum("quantity").cast("long").alias("quantity_sold"),
@@ -90,27 +92,35 @@ def customer_category_facts(
     )
 
 
+@transform(
+    "gold.customer_category_daily",
+    description="changed transaction lines -> units and revenue by date, customer, gender and department",
+)
 def customer_category_daily(
-    changes: DataFrame, lines: DataFrame, customers: DataFrame, products: DataFrame, categories: DataFrame
+    source: DataFrame, lines: DataFrame, customers: DataFrame, products: DataFrame, categories: DataFrame
 ) -> DataFrame:
     """Products sold and revenue per date, customer, gender and top-level category: the grain a date-range
     query needs to count distinct customers (a sum of daily distinct counts counts a customer once per
     day). Anonymous sales have a null customer_id and count as no customer."""
-    facts = customer_category_facts(changes, lines, customers, products, categories)
+    facts = customer_category_facts(source, lines, customers, products, categories)
     return facts.groupBy(SALE_DATE, "customer_id", "gender", "category").agg(
         F.sum("quantity").cast("long").alias("products_sold"),
         F.sum("net_amount").alias("revenue"),
     )
 
 
+@transform(
+    "gold.sales_by_gender_category",
+    description="changed transaction lines -> units, revenue and customers by date, gender and department",
+)
 def sales_by_gender_category(
-    changes: DataFrame, lines: DataFrame, customers: DataFrame, products: DataFrame, categories: DataFrame
+    source: DataFrame, lines: DataFrame, customers: DataFrame, products: DataFrame, categories: DataFrame
 ) -> DataFrame:
     """Products sold, revenue and distinct customers by date, gender and top-level category, with each
     gender's share of the date's revenue and units in that category (see customer_category_facts for
     `Unknown` and `Not recorded`). Totals over genders equal total revenue. Customers and shares are per
     day: over a date range, count customers in customer_category_daily and recompute shares from sums."""
-    facts = customer_category_facts(changes, lines, customers, products, categories)
+    facts = customer_category_facts(source, lines, customers, products, categories)
     totals = facts.groupBy(SALE_DATE, "gender", "category").agg(
         F.sum("quantity").cast("long").alias("products_sold"),
         F.sum("net_amount").alias("revenue"),
@@ -125,38 +135,3 @@ def sales_by_gender_category(
             ).cast("double"),
         }
     )
-
-
-def _sales_daily(inputs: Mapping[str, DataFrame], context: TransformContext) -> DataFrame:
-    return sales_daily(inputs["source"], inputs["lines"])
-
-
-def _with_dimensions(
-    function: Callable[[DataFrame, DataFrame, DataFrame, DataFrame, DataFrame], DataFrame],
-) -> TransformFunction:
-    def apply(inputs: Mapping[str, DataFrame], context: TransformContext) -> DataFrame:
-        return function(
-            inputs["source"], inputs["lines"], inputs["customers"], inputs["products"], inputs["categories"]
-        )
-
-    return apply
-
-
-GOLD_SALES_DAILY = TransformSpec(
-    name="gold.sales_daily",
-    description="changed transaction lines -> sales by date, store, product and channel for the dates touched",
-    inputs=("source", "lines"),
-    apply=_sales_daily,
-)
-GOLD_SALES_BY_GENDER_CATEGORY = TransformSpec(
-    name="gold.sales_by_gender_category",
-    description="changed transaction lines -> units, revenue and customers by date, gender and department",
-    inputs=("source", "lines", "customers", "products", "categories"),
-    apply=_with_dimensions(sales_by_gender_category),
-)
-GOLD_CUSTOMER_CATEGORY_DAILY = TransformSpec(
-    name="gold.customer_category_daily",
-    description="changed transaction lines -> units and revenue by date, customer, gender and department",
-    inputs=("source", "lines", "customers", "products", "categories"),
-    apply=_with_dimensions(customer_category_daily),
-)

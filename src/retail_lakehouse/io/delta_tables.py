@@ -17,7 +17,7 @@ from pyspark.sql import Column, DataFrame, SparkSession
 from pyspark.sql import functions as F
 from pyspark.sql.types import StructType
 
-from retail_lakehouse.config.models import TableSettings
+from retail_lakehouse.core.contracts import TableLayout
 from retail_lakehouse.io import delta_log
 from retail_lakehouse.runtime.logging import get_logger
 
@@ -39,7 +39,7 @@ def exists(spark: SparkSession, path: str) -> bool:
     return bool(DeltaTable.isDeltaTable(spark, path))
 
 
-def ensure_table(spark: SparkSession, path: str, schema: StructType, table: TableSettings) -> None:
+def ensure_table(spark: SparkSession, path: str, schema: StructType, table: TableLayout) -> None:
     """Creates the table with its partitioning and properties from configuration, if it does not exist."""
     builder = DeltaTable.createIfNotExists(spark).location(path).addColumns(schema)
     if table.description:
@@ -51,7 +51,7 @@ def ensure_table(spark: SparkSession, path: str, schema: StructType, table: Tabl
     builder.execute()
 
 
-def create_with_rows(df: DataFrame, path: str, table: TableSettings, *, commit_marker: str | None = None) -> None:
+def create_with_rows(df: DataFrame, path: str, table: TableLayout, *, commit_marker: str | None = None) -> None:
     """Creates the table from `df`'s rows in one commit, with its partitioning, description and properties
     from configuration (`ensure_table` followed by `append` makes two commits, 0.15 s more). Fails if a
     table exists at `path`."""
@@ -79,7 +79,7 @@ def create_with_rows(df: DataFrame, path: str, table: TableSettings, *, commit_m
 def append(
     df: DataFrame,
     path: str,
-    table: TableSettings,
+    table: TableLayout,
     *,
     idempotency: tuple[str, int] | None = None,
     commit_marker: str | None = None,
@@ -95,7 +95,7 @@ def append(
     writer.save(path)
 
 
-def overwrite(df: DataFrame, path: str, table: TableSettings) -> None:
+def overwrite(df: DataFrame, path: str, table: TableLayout) -> None:
     df.write.format("delta").mode("overwrite").partitionBy(*table.partition_by).save(path)
 
 
@@ -116,7 +116,7 @@ def sql_literal(value: Any) -> str:
 
 
 def replace_where(
-    df: DataFrame, path: str, table: TableSettings, column: str, *, idempotency: tuple[str, int] | None = None
+    df: DataFrame, path: str, table: TableLayout, column: str, *, idempotency: tuple[str, int] | None = None
 ) -> None:
     """Atomically replaces the rows whose `column` value occurs in `df` (e.g. the dates a run touched).
     With `idempotency`, a retried micro-batch that had committed already is skipped (see `append`)."""

@@ -8,8 +8,8 @@ from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 from pyspark.sql.types import StringType
 
-from retail_lakehouse.columns import SOURCE
 from retail_lakehouse.config.models import FeedSettings
+from retail_lakehouse.core.columns import SOURCE
 
 
 def _reader_options(feed: FeedSettings) -> dict[str, str]:

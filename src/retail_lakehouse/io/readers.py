@@ -7,8 +7,8 @@ from pyspark.sql import functions as F
 from pyspark.sql.streaming.readwriter import DataStreamReader
 from pyspark.sql.types import DataType, StringType, StructType
 
-from retail_lakehouse.columns import CORRUPT_RECORD, RESCUED_DATA, SOURCE
 from retail_lakehouse.config.models import FeedSettings
+from retail_lakehouse.core.columns import CORRUPT_RECORD, RESCUED_DATA, SOURCE
 from retail_lakehouse.io.file_names import glob_excluding_endings
 
 # Every byte is one character in ISO-8859-1: text read so turns back into exactly the bytes it came from.

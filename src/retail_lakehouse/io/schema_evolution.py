@@ -7,14 +7,11 @@ from delta.tables import DeltaTable
 from pyspark.sql import SparkSession
 from pyspark.sql.types import StructType
 
-from retail_lakehouse.config.models import TableSettings
+from retail_lakehouse.core.contracts import TableLayout
+from retail_lakehouse.core.errors import SchemaChangeError
 
 
-class SchemaChangeError(ValueError):
-    """The data written no longer fits the table's schema."""
-
-
-def evolve_schema(spark: SparkSession, path: str, incoming: StructType, table: TableSettings, name: str) -> None:
+def evolve_schema(spark: SparkSession, path: str, incoming: StructType, table: TableLayout, name: str) -> None:
     existing = {f.name.lower(): f for f in DeltaTable.forPath(spark, path).toDF().schema.fields}
     added = []
     for field in incoming.fields:

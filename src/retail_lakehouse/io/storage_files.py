@@ -12,7 +12,7 @@ from py4j.protocol import Py4JError  # type: ignore[import-untyped]
 from pyspark.errors import AnalysisException
 from pyspark.sql import SparkSession
 
-from retail_lakehouse.errors import StorageNotWritableError
+from retail_lakehouse.core.errors import StorageNotWritableError
 
 
 def session_file_system(spark: SparkSession, jvm: Any, path: str) -> tuple[Any, Any]:

@@ -22,7 +22,7 @@ from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql.streaming.query import StreamingQuery
 from pyspark.sql.streaming.readwriter import DataStreamWriter
 
-from retail_lakehouse.config.models import TableSettings
+from retail_lakehouse.core.contracts import TableLayout
 from retail_lakehouse.io import delta_tables
 from retail_lakehouse.io.schema_evolution import evolve_schema
 from retail_lakehouse.io.storage_files import session_file_system
@@ -123,7 +123,7 @@ def append_stream(
     path: str,
     *,
     checkpoint: str,
-    table: TableSettings,
+    table: TableLayout,
     query_name: str,
     trigger_seconds: float | None = None,
     table_name: str | None = None,

@@ -10,7 +10,7 @@ from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
 from pyspark.sql.types import ArrayType, StringType, StructField, StructType, TimestampType
 
-from retail_lakehouse.columns import RAW_RECORD, SOURCE
+from retail_lakehouse.core.columns import RAW_RECORD, SOURCE
 from retail_lakehouse.quality.validation import FAILED_RULES, ROW_ID
 
 QUARANTINE_SCHEMA = StructType(

@@ -14,7 +14,8 @@ from pyspark.sql import functions as F
 from pyspark.sql.types import ArrayType, LongType, StringType, StructField, StructType
 
 from retail_lakehouse.config.models import QualitySuiteSettings
-from retail_lakehouse.quality.expectations import class_name, is_row_level
+from retail_lakehouse.core.errors import QualityRuleError
+from retail_lakehouse.core.expectations import class_name, is_row_level
 
 # Every row validated carries a unique id in this column, so the rows an expectation rejects can be found.
 ROW_ID = "_row_id"
@@ -86,7 +87,7 @@ def validate(
         rule = rules[(outcome.expectation_config.meta or {})["rule"]]
         detail = outcome.result or {}
         if outcome.exception_info and outcome.exception_info.get("raised_exception"):
-            raise RuntimeError(
+            raise QualityRuleError(
                 f"quality rule {suite_name}.{rule.name} ({rule.expectation}) could not run: "
                 f"{outcome.exception_info.get('exception_message')}"
             )

@@ -9,54 +9,27 @@ every copy that breaks a rule is quarantined and only copies that pass compete t
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 
+from pydantic import BaseModel
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql.types import NullType
 
 from retail_lakehouse.config.loader import LoadedConfig
 from retail_lakehouse.config.models import INCREMENTAL_INPUT, JobSettings, TableSettings
+from retail_lakehouse.core.columns import QUARANTINE_SUFFIX
+from retail_lakehouse.core.contracts import BatchCounts, TransformContext
+from retail_lakehouse.core.errors import QualityGateError, ReconciliationError, UntypedColumnError
 from retail_lakehouse.io import delta_tables, scd2
 from retail_lakehouse.io.schema_evolution import evolve_schema
 from retail_lakehouse.quality.quarantine import QUARANTINE_SCHEMA, split_rows
 from retail_lakehouse.quality.results import DqResults
 from retail_lakehouse.quality.validation import validate, with_row_ids
-from retail_lakehouse.registry import TransformContext
+from retail_lakehouse.runner.dedupe import drop_duplicates
 from retail_lakehouse.runtime.logging import get_logger
-from retail_lakehouse.silver.dedupe import drop_duplicates
 
 log = get_logger("runner")
-QUARANTINE_SUFFIX = "_quarantine"
-
-
-class ReconciliationError(RuntimeError):
-    """Rows read do not add up to rows written, quarantined and dropped as duplicates."""
-
-
-class QualityGateError(RuntimeError):
-    """A critical quality rule failed, or too large a share of the rows was rejected."""
-
-
-@dataclass
-class BatchCounts:
-    read: int = 0
-    written: int = 0
-    quarantined: int = 0
-    duplicates: int = 0
-    alerts: list[str] = field(default_factory=list)
-
-    def add(self, other: BatchCounts) -> None:
-        self.read += other.read
-        self.written += other.written
-        self.quarantined += other.quarantined
-        self.duplicates += other.duplicates
-        self.alerts += other.alerts
-
-    @property
-    def quality_score(self) -> float | None:
-        """Valid rows / rows read: the share of what arrived that passed the rules (duplicates count as valid)."""
-        return (self.read - self.quarantined) / self.read if self.read else None
 
 
 def quarantine_table(output: str) -> str:
@@ -73,7 +46,7 @@ class BatchWriter:
         self,
         job_name: str,
         inputs: dict[str, DataFrame],
-        context: TransformContext,
+        context: TransformContext[BaseModel],
         *,
         idempotency: tuple[str, int] | None = None,
     ) -> BatchCounts:
@@ -134,7 +107,7 @@ class BatchWriter:
         rows: DataFrame,
         row_count: int,
         inputs: dict[str, DataFrame],
-        context: TransformContext,
+        context: TransformContext[BaseModel],
         idempotency: tuple[str, int] | None,
     ) -> tuple[DataFrame, int]:
         config = self.loaded.config
@@ -205,7 +178,7 @@ class BatchWriter:
         job: JobSettings,
         rows: DataFrame,
         row_count: int,
-        context: TransformContext,
+        context: TransformContext[BaseModel],
         idempotency: tuple[str, int] | None,
     ) -> int:
         config = self.loaded.config
@@ -216,7 +189,7 @@ class BatchWriter:
         untyped = [f.name for f in shaped.schema.fields if isinstance(f.dataType, NullType)]
         if untyped:
             # Delta would store them as VOID and fail the next run's schema comparison.
-            raise TypeError(
+            raise UntypedColumnError(
                 f"{job.output}: transform {job.transform} gives column(s) {', '.join(untyped)} without a type "
                 "(a bare null literal); cast them to the type they hold"
             )

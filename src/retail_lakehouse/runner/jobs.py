@@ -7,17 +7,18 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 
+from pydantic import BaseModel
 from pyspark.sql import DataFrame, SparkSession
 
 from retail_lakehouse.config.loader import LoadedConfig, transform_params
 from retail_lakehouse.config.models import INCREMENTAL_INPUT, JobSettings, feed_of
-from retail_lakehouse.errors import MissingFeedError
+from retail_lakehouse.core.contracts import BatchCounts, TransformContext
+from retail_lakehouse.core.errors import MissingFeedError, ReconciliationError
 from retail_lakehouse.io import delta_tables, jdbc, stream_append
 from retail_lakehouse.io.readers import read_feed, read_table
 from retail_lakehouse.io.storage_files import path_exists
 from retail_lakehouse.quality.results import DqResults
-from retail_lakehouse.registry import TransformContext
-from retail_lakehouse.runner.batches import BatchCounts, BatchWriter, ReconciliationError
+from retail_lakehouse.runner.batches import BatchWriter
 from retail_lakehouse.runner.failures import describe_error
 from retail_lakehouse.runner.set_aside import (
     SET_ASIDE_TABLE,
@@ -144,7 +145,9 @@ class JobRunner:
         """Streams straight into the table: streaming jobs, and incremental appends without rules."""
         return job.kind == "stream" or (job.write.mode == "append" and job.quality is None)
 
-    def _run_incremental_batches(self, job_name: str, job: JobSettings, context: TransformContext) -> BatchCounts:
+    def _run_incremental_batches(
+        self, job_name: str, job: JobSettings, context: TransformContext[BaseModel]
+    ) -> BatchCounts:
         """Takes what arrived in the `source` input since the last run, available-now, in micro-batches that
         go through deduplication, the rules and the configured write (foreachBatch); the other inputs are
         read whole for every batch. The checkpoint commits a batch only after its writes succeeded."""
@@ -176,7 +179,7 @@ class JobRunner:
         return totals
 
     def _run_stream(
-        self, job_name: str, job: JobSettings, context: TransformContext, trigger_seconds: float | None
+        self, job_name: str, job: JobSettings, context: TransformContext[BaseModel], trigger_seconds: float | None
     ) -> BatchCounts:
         config = self.loaded.config
         result = self.loaded.transforms[job.transform].apply(self._read_inputs(job, streaming=True), context)
@@ -209,7 +212,7 @@ class JobRunner:
         self,
         job_name: str,
         job: JobSettings,
-        context: TransformContext,
+        context: TransformContext[BaseModel],
         batch_ids: tuple[int, ...],
         counts: BatchCounts,
     ) -> None:
@@ -250,7 +253,9 @@ class JobRunner:
         database_feeds = [f for f in feeds if self.loaded.config.feeds[f].format == "jdbc"]
         return database_feeds[0] if database_feeds else None
 
-    def _extract_incrementally(self, job: JobSettings, feed_name: str, context: TransformContext) -> BatchCounts:
+    def _extract_incrementally(
+        self, job: JobSettings, feed_name: str, context: TransformContext[BaseModel]
+    ) -> BatchCounts:
         """Rows changed since the last committed watermark, appended exactly once (see runtime.watermarks)."""
         config = self.loaded.config
         feed = config.feeds[feed_name]

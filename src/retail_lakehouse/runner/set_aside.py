@@ -19,14 +19,14 @@ from pyspark.sql import SparkSession
 from pyspark.sql import functions as F
 from pyspark.sql.types import StringType, StructField, StructType, TimestampType
 
-from retail_lakehouse.columns import RUN_ID, SOURCE
 from retail_lakehouse.config.models import FeedSettings
-from retail_lakehouse.errors import LakehouseError
-from retail_lakehouse.io.local_rows import literal_rows
+from retail_lakehouse.core.columns import RUN_ID, SOURCE
+from retail_lakehouse.core.contracts import BatchCounts
+from retail_lakehouse.core.errors import LakehouseError
 from retail_lakehouse.io.readers import read_feed
 from retail_lakehouse.io.storage_files import path_exists
-from retail_lakehouse.runner.batches import BatchCounts
 from retail_lakehouse.runner.failures import describe_error
+from retail_lakehouse.runtime.local_rows import literal_rows
 from retail_lakehouse.runtime.run_history import ensure_ops_table
 
 SET_ASIDE_TABLE = "set_aside_files"

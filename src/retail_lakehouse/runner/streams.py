@@ -10,28 +10,28 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 
+from pydantic import BaseModel
 from pyspark.sql import DataFrame, SparkSession
 
 from retail_lakehouse.config.loader import LoadedConfig
-from retail_lakehouse.config.models import FeedSettings, JobSettings, feed_of
+from retail_lakehouse.config.models import FeedSettings, JobSettings, LakehouseConfig, feed_of
+from retail_lakehouse.core.contracts import BatchCounts, OutputTable, TransformContext
 from retail_lakehouse.io.readers import read_feed, read_feed_stream
 from retail_lakehouse.io.stream_append import QueryId, await_query, foreach_batch_writer
-from retail_lakehouse.registry import TransformContext
-from retail_lakehouse.runner.batches import BatchCounts
 from retail_lakehouse.runtime.logging import get_logger
 
 log = get_logger("runner")
 
 
 @dataclass(frozen=True)
-class MicroBatch:
-    """One micro-batch of a merging stream and what its transform needs to write it."""
+class StreamMicroBatch:
+    """One micro-batch of a merging stream and what its transform needs to write it (the contract's
+    `MicroBatch`)."""
 
     spark: SparkSession
-    loaded: LoadedConfig
-    job_name: str
+    config: LakehouseConfig
     job: JobSettings
-    context: TransformContext
+    context: TransformContext[BaseModel]
     events: DataFrame
     references: Mapping[str, DataFrame]
     writer_id: str
@@ -44,7 +44,6 @@ class MicroBatch:
 
     @property
     def commit_marker(self) -> str:
-        """What each commit of this batch carries (userMetadata), so a repeat finds what already landed."""
         return f"{self.writer_id}#{self.batch_id}"
 
     @property
@@ -52,6 +51,17 @@ class MicroBatch:
         """Only a run's first micro-batch can repeat one an interrupted run started: every later one
         follows a batch this run finished."""
         return not self.finished_batches
+
+    @property
+    def output(self) -> OutputTable:
+        return self.table(self.job.output)
+
+    @property
+    def write_keys(self) -> tuple[str, ...]:
+        return tuple(self.job.write.keys)
+
+    def table(self, name: str) -> OutputTable:
+        return OutputTable(name, self.config.storage.table_path(name), self.config.tables[name])
 
 
 class StreamInputs(Mapping[str, DataFrame]):
@@ -80,15 +90,16 @@ def run_merge_stream(
     spark: SparkSession,
     loaded: LoadedConfig,
     job_name: str,
-    context: TransformContext,
+    context: TransformContext[BaseModel],
     trigger_seconds: float | None,
 ) -> BatchCounts:
     """Runs the job's stream available-now (no trigger) or every `trigger_seconds` until Ctrl-C/SIGTERM."""
     config = loaded.config
     job = config.jobs[job_name]
     spec = loaded.transforms[job.transform]
-    assert spec.merge_batch is not None  # checked when configuration loads
     merge_batch = spec.merge_batch
+    if merge_batch is None:  # checked when configuration loads
+        raise ValueError(f"transform {spec.name} does not merge micro-batches")
     references: dict[str, DataFrame] = {}
     stream_paths: dict[str, tuple[FeedSettings, str]] = {}
     for alias, reference in job.inputs.items():
@@ -109,10 +120,9 @@ def run_merge_stream(
 
     def process(batch: DataFrame, batch_id: int) -> None:
         try:
-            micro_batch = MicroBatch(
+            micro_batch = StreamMicroBatch(
                 spark,
-                loaded,
-                job_name,
+                config,
                 job,
                 context,
                 batch,

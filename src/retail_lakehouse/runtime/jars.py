@@ -6,7 +6,7 @@ import re
 import sys
 from pathlib import Path
 
-from retail_lakehouse.errors import RuntimeSetupError
+from retail_lakehouse.core.errors import RuntimeSetupError
 
 _VERSION_SUFFIX = re.compile(r"-\d+\.[\w.+\-]*\.jar$")
 

@@ -18,7 +18,7 @@ import uuid
 from pathlib import Path
 from types import TracebackType
 
-from retail_lakehouse.errors import RuntimeSetupError
+from retail_lakehouse.core.errors import RuntimeSetupError
 
 START_TIMEOUT_SECONDS = 60
 

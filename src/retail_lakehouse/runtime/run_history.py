@@ -10,7 +10,7 @@ from delta.tables import DeltaTable
 from pyspark.sql import SparkSession
 from pyspark.sql.types import DoubleType, LongType, StringType, StructField, StructType, TimestampType
 
-from retail_lakehouse.io.local_rows import literal_rows
+from retail_lakehouse.runtime.local_rows import literal_rows
 
 JOB_RUNS_TABLE = "job_runs"
 

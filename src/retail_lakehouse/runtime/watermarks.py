@@ -18,7 +18,8 @@ from pyspark.sql import SparkSession
 from pyspark.sql import functions as F
 from pyspark.sql.types import LongType, StringType, StructField, StructType, TimestampType
 
-from retail_lakehouse.io.local_rows import literal_rows
+from retail_lakehouse.core.errors import WatermarkTypeError
+from retail_lakehouse.runtime.local_rows import literal_rows
 from retail_lakehouse.runtime.run_history import ensure_ops_table
 
 WATERMARKS_TABLE = "jdbc_watermarks"
@@ -59,7 +60,9 @@ def watermark_value(text: str | None, value_type: str) -> Any | None:
 def value_type_of(value: Any) -> str:
     name = type(value).__name__
     if name not in _PARSERS:
-        raise TypeError(f"watermark values of type {name} are not supported; use a number, date, timestamp or text")
+        raise WatermarkTypeError(
+            f"watermark values of type {name} are not supported; use a number, date, timestamp or text"
+        )
     return name
 
 

@@ -5,10 +5,16 @@ from __future__ import annotations
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
-from retail_lakehouse.registry import TransformSpec, of_source_with
+from retail_lakehouse.core.columns import HELPER_PREFIX
+from retail_lakehouse.core.contracts import transform
 from retail_lakehouse.silver.standardize import SourceFormats, identifier, text, typed_integer, typed_rows
 
 
+@transform(
+    "silver.loyalty_events",
+    description="loyalty rows -> typed points earned and redeemed",
+    helper_prefix=HELPER_PREFIX,
+)
 def loyalty_events(source: DataFrame, params: SourceFormats) -> DataFrame:
     event_ts = params.timestamp("event_ts")
     return typed_rows(
@@ -26,6 +32,11 @@ def loyalty_events(source: DataFrame, params: SourceFormats) -> DataFrame:
     )
 
 
+@transform(
+    "silver.competitor_prices",
+    description="competitor price checks -> typed prices",
+    helper_prefix=HELPER_PREFIX,
+)
 def competitor_prices(source: DataFrame, params: SourceFormats) -> DataFrame:
     return typed_rows(
         source,
@@ -37,19 +48,3 @@ def competitor_prices(source: DataFrame, params: SourceFormats) -> DataFrame:
         },
         params,
     )
-
-
-SILVER_LOYALTY_EVENTS = TransformSpec(
-    name="silver.loyalty_events",
-    description="loyalty rows -> typed points earned and redeemed",
-    inputs=("source",),
-    apply=of_source_with(loyalty_events, SourceFormats),
-    params_model=SourceFormats,
-)
-SILVER_COMPETITOR_PRICES = TransformSpec(
-    name="silver.competitor_prices",
-    description="competitor price checks -> typed prices",
-    inputs=("source",),
-    apply=of_source_with(competitor_prices, SourceFormats),
-    params_model=SourceFormats,
-)

@@ -7,8 +7,8 @@ from pydantic import BaseModel, ConfigDict, Field
 from pyspark.sql import DataFrame, Window
 from pyspark.sql import functions as F
 
-from retail_lakehouse.columns import INGESTED_AT, SOURCE
-from retail_lakehouse.registry import TransformSpec, of_source_with
+from retail_lakehouse.core.columns import HELPER_PREFIX, INGESTED_AT, SOURCE
+from retail_lakehouse.core.contracts import transform
 from retail_lakehouse.silver.standardize import (
     SourceFormats,
     code,
@@ -23,6 +23,11 @@ from retail_lakehouse.silver.standardize import (
 CUSTOMER_PII = ("first_name", "last_name", "email", "phone")
 
 
+@transform(
+    "silver.customers",
+    description="CRM rows -> customer versions, email hashed and masked, phone masked, names left out",
+    helper_prefix=HELPER_PREFIX,
+)
 def customers(source: DataFrame, params: SourceFormats) -> DataFrame:
     """Customer versions. Analysts never see a clear email or phone: the email is kept as a SHA-256 of its
     normalised form (to match customers across systems) and masked; the phone only as its last digits;
@@ -50,6 +55,11 @@ def customers(source: DataFrame, params: SourceFormats) -> DataFrame:
     )
 
 
+@transform(
+    "silver.products",
+    description="product rows -> typed product versions (cost and list price as decimals)",
+    helper_prefix=HELPER_PREFIX,
+)
 def products(source: DataFrame, params: SourceFormats) -> DataFrame:
     return typed_rows(
         source,
@@ -67,6 +77,11 @@ def products(source: DataFrame, params: SourceFormats) -> DataFrame:
     )
 
 
+@transform(
+    "silver.stores",
+    description="store rows -> typed stores",
+    helper_prefix=HELPER_PREFIX,
+)
 def stores(source: DataFrame, params: SourceFormats) -> DataFrame:
     return typed_rows(
         source,
@@ -84,6 +99,11 @@ def stores(source: DataFrame, params: SourceFormats) -> DataFrame:
     )
 
 
+@transform(
+    "silver.suppliers",
+    description="supplier rows -> typed suppliers",
+    helper_prefix=HELPER_PREFIX,
+)
 def suppliers(source: DataFrame, params: SourceFormats) -> DataFrame:
     return typed_rows(
         source,
@@ -104,6 +124,11 @@ class CategoryParams(BaseModel):
     path_separator: str = " > "
 
 
+@transform(
+    "silver.categories",
+    description="category rows -> categories with department, depth and path from the top",
+    helper_prefix=HELPER_PREFIX,
+)
 def categories(source: DataFrame, params: CategoryParams) -> DataFrame:
     """Each category with its department (top ancestor), depth and path from the top. Reads every bronze
     row, because a parent's name change changes its descendants' paths; the latest row per id wins."""
@@ -147,40 +172,3 @@ def categories(source: DataFrame, params: CategoryParams) -> DataFrame:
             "_path_complete": F.col("_next").isNull(),
         }
     ).drop("_path", "_next", "_rank")
-
-
-SILVER_CUSTOMERS = TransformSpec(
-    name="silver.customers",
-    description="CRM rows -> customer versions, email hashed and masked, phone masked, names left out",
-    inputs=("source",),
-    apply=of_source_with(customers, SourceFormats),
-    params_model=SourceFormats,
-)
-SILVER_PRODUCTS = TransformSpec(
-    name="silver.products",
-    description="product rows -> typed product versions (cost and list price as decimals)",
-    inputs=("source",),
-    apply=of_source_with(products, SourceFormats),
-    params_model=SourceFormats,
-)
-SILVER_STORES = TransformSpec(
-    name="silver.stores",
-    description="store rows -> typed stores",
-    inputs=("source",),
-    apply=of_source_with(stores, SourceFormats),
-    params_model=SourceFormats,
-)
-SILVER_SUPPLIERS = TransformSpec(
-    name="silver.suppliers",
-    description="supplier rows -> typed suppliers",
-    inputs=("source",),
-    apply=of_source_with(suppliers, SourceFormats),
-    params_model=SourceFormats,
-)
-SILVER_CATEGORIES = TransformSpec(
-    name="silver.categories",
-    description="category rows -> categories with department, depth and path from the top",
-    inputs=("source",),
-    apply=of_source_with(categories, CategoryParams),
-    params_model=CategoryParams,
-)

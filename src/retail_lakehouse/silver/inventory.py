@@ -6,10 +6,16 @@ from __future__ import annotations
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
-from retail_lakehouse.registry import TransformSpec, of_source_with
+from retail_lakehouse.core.columns import HELPER_PREFIX
+from retail_lakehouse.core.contracts import transform
 from retail_lakehouse.silver.standardize import SourceFormats, identifier, typed_integer, typed_rows
 
 
+@transform(
+    "silver.inventory_changes",
+    description="IoT change events -> one typed row per item (trans_id, item_id)",
+    helper_prefix=HELPER_PREFIX,
+)
 def inventory_changes(source: DataFrame, params: SourceFormats) -> DataFrame:
     """One row per item of each change event (an event that did not parse keeps one row, for quarantine)."""
     exploded = source.withColumn("_item", F.explode_outer("items"))
@@ -29,6 +35,11 @@ def inventory_changes(source: DataFrame, params: SourceFormats) -> DataFrame:
     )
 
 
+@transform(
+    "silver.inventory_snapshots",
+    description="inventory counts -> typed snapshots",
+    helper_prefix=HELPER_PREFIX,
+)
 def inventory_snapshots(source: DataFrame, params: SourceFormats) -> DataFrame:
     return typed_rows(
         source,
@@ -41,19 +52,3 @@ def inventory_snapshots(source: DataFrame, params: SourceFormats) -> DataFrame:
         },
         params,
     )
-
-
-SILVER_INVENTORY_CHANGES = TransformSpec(
-    name="silver.inventory_changes",
-    description="IoT change events -> one typed row per item (trans_id, item_id)",
-    inputs=("source",),
-    apply=of_source_with(inventory_changes, SourceFormats),
-    params_model=SourceFormats,
-)
-SILVER_INVENTORY_SNAPSHOTS = TransformSpec(
-    name="silver.inventory_snapshots",
-    description="inventory counts -> typed snapshots",
-    inputs=("source",),
-    apply=of_source_with(inventory_snapshots, SourceFormats),
-    params_model=SourceFormats,
-)

@@ -7,14 +7,12 @@ table but not the other. Line problems are counted per transaction (`_lines_*` c
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
-
 from pydantic import SecretStr
 from pyspark.sql import Column, DataFrame, Window
 from pyspark.sql import functions as F
 
-from retail_lakehouse.columns import RAW_RECORD
-from retail_lakehouse.registry import TransformContext, TransformFunction, TransformSpec
+from retail_lakehouse.core.columns import HELPER_PREFIX, RAW_RECORD
+from retail_lakehouse.core.contracts import transform
 from retail_lakehouse.silver.cards import card_brand, card_digits, card_last4, card_token
 from retail_lakehouse.silver.standardize import (
     DELIVERED_BY,
@@ -143,6 +141,11 @@ HEADER_COLUMNS = (
 )
 
 
+@transform(
+    "silver.transactions",
+    description="POS records -> one typed row per transaction (amounts, card token, line problem counts)",
+    helper_prefix=HELPER_PREFIX,
+)
 def transactions(source: DataFrame, products: DataFrame, params: PosParams) -> DataFrame:
     """One row per transaction, with its line count, quantity and amounts."""
     rows = pos_line_rows(source, products, params)
@@ -156,6 +159,11 @@ def transactions(source: DataFrame, products: DataFrame, params: PosParams) -> D
     )
 
 
+@transform(
+    "silver.transaction_lines",
+    description="POS records -> one typed row per line, with header fields and line problem counts",
+    helper_prefix=HELPER_PREFIX,
+)
 def transaction_lines(source: DataFrame, products: DataFrame, params: PosParams) -> DataFrame:
     """One row per transaction line, with the header fields analyses group by."""
     rows = pos_line_rows(source, products, params)
@@ -163,27 +171,3 @@ def transaction_lines(source: DataFrame, products: DataFrame, params: PosParams)
     return rows.withColumns(amounts).drop(
         _LINE_INDEX, _RECORD, "payment_method", "card_token", "card_last4", "card_brand"
     )
-
-
-def _with_products(table: Callable[[DataFrame, DataFrame, PosParams], DataFrame]) -> TransformFunction:
-    def apply(inputs: Mapping[str, DataFrame], context: TransformContext) -> DataFrame:
-        assert isinstance(context.params, PosParams)
-        return table(inputs["source"], inputs["products"], context.params)
-
-    return apply
-
-
-SILVER_TRANSACTIONS = TransformSpec(
-    name="silver.transactions",
-    description="POS records -> one typed row per transaction (amounts, card token, line problem counts)",
-    inputs=("source", "products"),
-    apply=_with_products(transactions),
-    params_model=PosParams,
-)
-SILVER_TRANSACTION_LINES = TransformSpec(
-    name="silver.transaction_lines",
-    description="POS records -> one typed row per line, with header fields and line problem counts",
-    inputs=("source", "products"),
-    apply=_with_products(transaction_lines),
-    params_model=PosParams,
-)

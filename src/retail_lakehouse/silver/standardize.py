@@ -13,7 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
 
-from retail_lakehouse.columns import (
+from retail_lakehouse.core.columns import (
     CORRUPT_RECORD,
     INGESTED_AT,
     LEGACY_SOURCE_FILE,

@@ -5,8 +5,9 @@ from typing import Any
 
 import pytest
 
+from retail_lakehouse.catalogue import catalogue
 from retail_lakehouse.config import load_config
-from retail_lakehouse.errors import ConfigError
+from retail_lakehouse.core.errors import ConfigError
 from tests.helpers import minimal_base, write_conf
 
 FAKE_SECRET = "s3cr3t-Value-4711"
@@ -15,7 +16,7 @@ FAKE_SECRET = "s3cr3t-Value-4711"
 def load(tmp_path: Path, base: dict[str, dict[str, Any]] | None = None, **kwargs: Any) -> Any:
     conf = write_conf(tmp_path / "conf", base or minimal_base(tmp_path / "lake", tmp_path / "landing"))
     kwargs.setdefault("environ", {})
-    return load_config(conf_dir=conf, **kwargs)
+    return load_config(transforms=catalogue(), conf_dir=conf, **kwargs)
 
 
 def error_of(tmp_path: Path, base: dict[str, dict[str, Any]], **kwargs: Any) -> str:
@@ -49,7 +50,7 @@ def test_env_is_taken_from_lakehouse_env(tmp_path: Path) -> None:
     conf = write_conf(tmp_path / "conf", minimal_base(tmp_path / "lake", tmp_path / "landing"))
     (conf / "dev").mkdir()
     (conf / "dev" / "lakehouse.yaml").write_text("spark: {shuffle_partitions: 64}\n", encoding="utf-8")
-    config = load_config(conf_dir=conf, environ={"LAKEHOUSE_ENV": "dev"}).config
+    config = load_config(transforms=catalogue(), conf_dir=conf, environ={"LAKEHOUSE_ENV": "dev"}).config
     assert (config.env, config.spark.shuffle_partitions) == ("dev", 64)
 
 

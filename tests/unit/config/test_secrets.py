@@ -17,7 +17,7 @@ from retail_lakehouse.config.secrets import (
     SecretRedactor,
     resolve_secret_references,
 )
-from retail_lakehouse.errors import ConfigError
+from retail_lakehouse.core.errors import ConfigError
 
 
 @dataclass

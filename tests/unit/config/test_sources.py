@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 
 from retail_lakehouse.config.sources import default_conf_dir, load_layers, parse_set_override, read_layer
-from retail_lakehouse.errors import ConfigError
+from retail_lakehouse.core.errors import ConfigError
 from tests.conftest import REPO_ROOT
 from tests.helpers import write_conf
 

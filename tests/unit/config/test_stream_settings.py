@@ -6,8 +6,9 @@ from pathlib import Path
 
 import pytest
 
+from retail_lakehouse.catalogue import catalogue
 from retail_lakehouse.config import load_config
-from retail_lakehouse.errors import ConfigError
+from retail_lakehouse.core.errors import ConfigError
 from tests.conftest import REPO_ROOT
 from tests.helpers import write_conf
 
@@ -24,7 +25,9 @@ class InMemorySecrets:
 
 
 def test_prod_overlay_reads_event_hubs_through_its_kafka_endpoint_with_the_secret() -> None:
-    loaded = load_config(conf_dir=REPO_ROOT / "conf", env="prod", environ={}, secret_backend=InMemorySecrets())
+    loaded = load_config(
+        transforms=catalogue(), conf_dir=REPO_ROOT / "conf", env="prod", environ={}, secret_backend=InMemorySecrets()
+    )
     options = loaded.config.feeds["inventory_changes"].kafka.source_options()  # type: ignore[union-attr]
     secret = f"{CONNECTION}-eventhubs-inventory-changes"
     assert options == {
@@ -46,6 +49,7 @@ def test_prod_overlay_reads_event_hubs_through_its_kafka_endpoint_with_the_secre
 
 def test_reader_options_given_as_numbers_or_booleans_become_text() -> None:
     loaded = load_config(
+        transforms=catalogue(),
         conf_dir=REPO_ROOT / "conf",
         set_overrides=["feeds.inventory_changes.options.maxFilesPerTrigger=1", "feeds.stores.options.header=true"],
         environ={"LAKEHOUSE_SECRET_CARD_TOKEN_KEY": "card-token-test-key"},
@@ -86,6 +90,7 @@ def test_inventory_stream_settings_are_checked_before_spark_starts(override: str
         overrides.append("jobs.inventory.params.sales_feed=pos")
     with pytest.raises(ConfigError) as error:
         load_config(
+            transforms=catalogue(),
             conf_dir=REPO_ROOT / "conf",
             set_overrides=overrides,
             environ={"LAKEHOUSE_SECRET_CARD_TOKEN_KEY": "card-token-test-key"},
@@ -116,5 +121,5 @@ def test_a_merging_stream_needs_a_transform_that_merges(tmp_path: Path) -> None:
         },
     )
     with pytest.raises(ConfigError, match="does not merge micro-batches") as error:
-        load_config(conf_dir=conf, environ={})
+        load_config(transforms=catalogue(), conf_dir=conf, environ={})
     assert error.value.key == "jobs.j.write.mode"

@@ -11,6 +11,7 @@ from typing import Any
 from delta.tables import DeltaTable
 from pyspark.sql import DataFrame, SparkSession
 
+from retail_lakehouse.catalogue import catalogue
 from retail_lakehouse.config import LoadedConfig, load_config
 from retail_lakehouse.io import delta_tables
 from retail_lakehouse.io.delta_tables import current_version
@@ -46,7 +47,7 @@ def config(tmp_path: Path) -> LoadedConfig:
         "output": "gold/sales_daily",
         "write": {"mode": "replace_where", "replace_column": "sale_date"},
     }
-    return load_config(conf_dir=write_conf(tmp_path / "conf", base), environ={})
+    return load_config(transforms=catalogue(), conf_dir=write_conf(tmp_path / "conf", base), environ={})
 
 
 def merge_lines(spark: SparkSession, loaded: LoadedConfig, lines: DataFrame) -> None:

@@ -9,7 +9,8 @@ from pyspark.sql import SparkSession
 from pyspark.sql.types import StructType
 
 from retail_lakehouse.config.models import TableSettings
-from retail_lakehouse.io.schema_evolution import SchemaChangeError, evolve_schema
+from retail_lakehouse.core.errors import SchemaChangeError
+from retail_lakehouse.io.schema_evolution import evolve_schema
 
 ORIGINAL = "store_id STRING, square_feet INT"
 

@@ -15,11 +15,12 @@ from typing import Any
 import pytest
 from pyspark.sql import DataFrame, SparkSession
 
+from retail_lakehouse.catalogue import catalogue
 from retail_lakehouse.config import LoadedConfig, load_config
 from retail_lakehouse.config.loader import transform_params
+from retail_lakehouse.core.contracts import TransformContext
 from retail_lakehouse.quality.quarantine import split_rows
 from retail_lakehouse.quality.validation import validate, with_row_ids
-from retail_lakehouse.registry import TransformContext
 from tests.conftest import REPO_ROOT
 from tests.unit.silver.bronze import text_columns
 
@@ -184,7 +185,11 @@ CASES = [
 
 @pytest.fixture(scope="module")
 def loaded() -> LoadedConfig:
-    return load_config(conf_dir=REPO_ROOT / "conf", environ={"LAKEHOUSE_SECRET_CARD_TOKEN_KEY": "rules-test-key"})
+    return load_config(
+        transforms=catalogue(),
+        conf_dir=REPO_ROOT / "conf",
+        environ={"LAKEHOUSE_SECRET_CARD_TOKEN_KEY": "rules-test-key"},
+    )
 
 
 def bronze(spark: SparkSession, case: Case) -> DataFrame:

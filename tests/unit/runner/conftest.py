@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import shutil
-from collections.abc import Mapping
 from pathlib import Path
 
 import pytest
@@ -11,8 +10,9 @@ from pydantic import BaseModel, ConfigDict
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
+from retail_lakehouse.catalogue import catalogue
 from retail_lakehouse.config import LoadedConfig, load_config
-from retail_lakehouse.registry import TransformContext, TransformSpec, builtin_transforms
+from retail_lakehouse.core.contracts import transform
 from tests.conftest import FIXTURES
 from tests.helpers import minimal_base, write_conf
 
@@ -24,36 +24,29 @@ class RenameParams(BaseModel):
     suffix: str
 
 
-def _conform(inputs: Mapping[str, DataFrame], context: TransformContext) -> DataFrame:
-    assert isinstance(context.params, RenameParams)
-    return (
-        inputs["raw"]
-        .where(F.col("_corrupt_record").isNull())
-        .select("store_id", F.concat("name", F.lit(context.params.suffix)).alias("name"))
+@transform("test.conform", description="typed stores")
+def conform(raw: DataFrame, params: RenameParams) -> DataFrame:
+    return raw.where(F.col("_corrupt_record").isNull()).select(
+        "store_id", F.concat("name", F.lit(params.suffix)).alias("name")
     )
 
 
-def _fail(inputs: Mapping[str, DataFrame], context: TransformContext) -> DataFrame:
+@transform("test.fail", description="always fails")
+def fail(raw: DataFrame) -> DataFrame:
     raise ValueError(f"cannot reach the source with password {FAKE_SECRET}")
 
 
-def _lose_rows(inputs: Mapping[str, DataFrame], context: TransformContext) -> DataFrame:
-    return inputs["raw"].where(F.col("store_id") != "0")
+@transform("test.lose_rows", description="drops a row it should keep", preserves_rows=True)
+def lose_rows(raw: DataFrame) -> DataFrame:
+    return raw.where(F.col("store_id") != "0")
 
 
-def _untyped_column(inputs: Mapping[str, DataFrame], context: TransformContext) -> DataFrame:
-    return inputs["raw"].select("store_id", F.lit(None).alias("note"))
+@transform("test.untyped", description="a column of bare nulls")
+def untyped_column(raw: DataFrame) -> DataFrame:
+    return raw.select("store_id", F.lit(None).alias("note"))
 
 
-TEST_TRANSFORMS = {
-    **builtin_transforms(),
-    "test.conform": TransformSpec("test.conform", "typed stores", ("raw",), _conform, RenameParams),
-    "test.fail": TransformSpec("test.fail", "always fails", ("raw",), _fail),
-    "test.untyped": TransformSpec("test.untyped", "a column of bare nulls", ("raw",), _untyped_column),
-    "test.lose_rows": TransformSpec(
-        "test.lose_rows", "drops a row it should keep", ("raw",), _lose_rows, preserves_rows=True
-    ),
-}
+TEST_TRANSFORMS = catalogue(conform.spec, fail.spec, lose_rows.spec, untyped_column.spec)
 
 
 @pytest.fixture

@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 from pyspark.sql import SparkSession
 
+from retail_lakehouse.catalogue import catalogue
 from retail_lakehouse.config import LoadedConfig, load_config
 from retail_lakehouse.runner.jobs import JobRunner
 from retail_lakehouse.runtime import watermarks
@@ -52,7 +53,7 @@ def extraction_config(tmp_path: Path, database: Path, watermark_column: str = "u
             }
         },
     }
-    return load_config(conf_dir=write_conf(tmp_path / "conf", base), environ={})
+    return load_config(transforms=catalogue(), conf_dir=write_conf(tmp_path / "conf", base), environ={})
 
 
 def bronze_ids(spark: SparkSession, loaded: LoadedConfig, table: str = "bronze/crm_customers") -> list[tuple[int, str]]:
@@ -163,7 +164,7 @@ def test_silver_reads_bronze_written_by_a_database_feed(spark: SparkSession, tmp
             }
         },
     }
-    loaded = load_config(conf_dir=write_conf(tmp_path / "conf", base), environ={})
+    loaded = load_config(transforms=catalogue(), conf_dir=write_conf(tmp_path / "conf", base), environ={})
     runner = JobRunner(spark, loaded)
     assert runner.run("bronze_suppliers").status == SUCCEEDED
     silver = runner.run("silver_suppliers")

@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from retail_lakehouse.errors import RuntimeSetupError
+from retail_lakehouse.core.errors import RuntimeSetupError
 from retail_lakehouse.runtime.jars import artifact_name, local_runtime_jars
 
 

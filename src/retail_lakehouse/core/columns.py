@@ -16,3 +16,8 @@ INGEST_DATE = "_ingest_date"
 RUN_ID = "_run_id"
 # The source record as received, carried by every silver transform's output for quarantine.
 RAW_RECORD = "_raw"
+# Silver transforms' helper columns (the raw record, its file, ingestion time) start with this; the runner
+# drops them before writing.
+HELPER_PREFIX = "_"
+# A table's rejected rows go to the table of the same name with this suffix.
+QUARANTINE_SUFFIX = "_quarantine"

@@ -13,13 +13,13 @@ from pathlib import Path
 from chispa import assert_df_equality
 from pyspark.sql import SparkSession
 
+from retail_lakehouse.catalogue import catalogue
 from retail_lakehouse.config import LoadedConfig, load_config
-from retail_lakehouse.gold.inventory import batch_computation
-from retail_lakehouse.gold.summary import summary_lines
+from retail_lakehouse.inventory.positions import batch_computation, typed_items
 from retail_lakehouse.io.delta_tables import current_version
-from retail_lakehouse.runner.inventory import typed_items
 from retail_lakehouse.runner.jobs import JobRunner
 from retail_lakehouse.runtime.run_history import SUCCEEDED
+from retail_lakehouse.summary import summary_lines
 from tests.conftest import FIXTURES, REPO_ROOT
 
 SEQUENCE = FIXTURES / "inventory_stream"
@@ -41,7 +41,10 @@ def configured(tmp_path: Path, sales_feed: str) -> LoadedConfig:
         "LAKEHOUSE_SECRET_CARD_TOKEN_KEY": "unused-here",
     }
     return load_config(
-        conf_dir=REPO_ROOT / "conf", set_overrides=[f"jobs.inventory.params.sales_feed={sales_feed}"], environ=environ
+        transforms=catalogue(),
+        conf_dir=REPO_ROOT / "conf",
+        set_overrides=[f"jobs.inventory.params.sales_feed={sales_feed}"],
+        environ=environ,
     )
 
 

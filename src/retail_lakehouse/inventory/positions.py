@@ -1,49 +1,19 @@
-"""Inventory positions from POS and IoT deltas and store counts: the pure parts of the inventory stream.
-
-Every source becomes one event shape (feed, event_id, store_id, product_id, change_type, quantity,
-event_ts). A delta's quantity is signed (a sale is negative); a snapshot's is the counted stock.
-The rule (the accelerator's): quantity on hand = the latest snapshot's quantity + the signed deltas with
-event time at or after that snapshot's time; BOPIS events at the online store are left out.
-
-A sale is counted once: with `sales_feed: pos` (the default) POS lines supply sales and returns and the IoT
-feed restock, shrink and BOPIS; with `sales_feed: iot` (a deployment whose IoT feed carries sales, as the
-accelerator's does) the IoT feed supplies every change and POS is not read.
-"""
+"""The rule (the accelerator's): quantity on hand = the latest snapshot's quantity + the signed deltas with
+event time at or after that snapshot's time; BOPIS events at the online store are left out. Applied to one
+micro-batch against the positions table, and (`batch_computation`) to all events at once. Pure."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from functools import reduce
-from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
 from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
-from pyspark.sql.window import Window
 
-from retail_lakehouse.columns import SOURCE
-from retail_lakehouse.quality.quarantine import mask_card_numbers
-from retail_lakehouse.registry import TransformContext
-from retail_lakehouse.silver.standardize import identifier, integer, raw_record, source_columns, utc_timestamp
+from retail_lakehouse.inventory.events import IOT, POS, SNAPSHOT, SNAPSHOT_TYPE
+from retail_lakehouse.inventory.params import InventoryParams
+from retail_lakehouse.silver.standardize import identifier, integer
 
-IOT, POS, SNAPSHOT = "iot", "pos", "snapshot"
-SNAPSHOT_TYPE = "snapshot"
-IOT_CHANGE_TYPES = {1: "sale", 2: "shrink", 3: "restock", 4: "bopis"}
-EVENT_KEY = ("feed", "event_id", "store_id", "product_id")
 POSITION_KEY = ("store_id", "product_id")
-BROKEN_RULES = "broken_rules"
-EVENT_COLUMNS = (
-    "feed",
-    "event_id",
-    "store_id",
-    "product_id",
-    "change_type",
-    "quantity",
-    "event_ts",
-    "event_date",
-    "raw_record",
-    "source",
-)
 POSITION_COLUMNS = (
     "store_id",
     "product_id",
@@ -55,142 +25,8 @@ POSITION_COLUMNS = (
     "below_safety_stock",
     "updated_at",
 )
-
-
-class InventoryParams(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    sales_feed: Literal["pos", "iot"] = Field(
-        "pos",
-        description="Which feed supplies sales: pos (POS lines; the IoT feed gives restock, shrink, BOPIS) or "
-        "iot (the IoT feed carries sales too, as the accelerator's does; POS is not read).",
-    )
-    online_store_id: str = Field("0", description="The online store: its BOPIS events are left out.")
-    source_time_zone: str = Field("UTC", description="Time zone of the feeds' local timestamps.")
-    events_table: str = Field(
-        "silver/inventory_events",
-        description="Every accepted event (deduplicated), the ledger a newer snapshot re-counts deltas from; "
-        "rejected events go to <events_table>_quarantine.",
-    )
-    alerts_table: str = Field(
-        "gold/inventory_alerts", description="One row per fall below safety stock or below the reorder point."
-    )
-
-
-# --- parsing: each feed's records to events (pure; works on a stream or a batch) ---------------------------
-
-
-def _event(
-    feed: str,
-    event_id: Column,
-    store_id: Column,
-    product_id: Column,
-    change_type: Column,
-    quantity: Column,
-    event_ts: Column,
-    raw: Column,
-) -> list[Column]:
-    return [
-        F.lit(feed).alias("feed"),
-        event_id.alias("event_id"),
-        store_id.alias("store_id"),
-        product_id.alias("product_id"),
-        change_type.alias("change_type"),
-        quantity.alias("quantity"),
-        event_ts.alias("event_ts"),
-        F.to_date(event_ts).alias("event_date"),
-        raw.alias("raw_record"),
-        F.col(SOURCE).alias("source"),
-    ]
-
-
-def iot_events(changes: DataFrame, source_time_zone: str) -> DataFrame:
-    """Accelerator change events, one row per item (a record that did not parse keeps one row)."""
-    raw = raw_record(source_columns(changes))
-    type_id = integer("change_type_id")
-    change_type = reduce(
-        lambda chosen, item: chosen.when(type_id == item[0], F.lit(item[1])),
-        list(IOT_CHANGE_TYPES.items())[1:],
-        F.when(type_id == next(iter(IOT_CHANGE_TYPES)), F.lit(IOT_CHANGE_TYPES[1])),
-    )
-    exploded = changes.withColumn("_raw", raw).withColumn("_item", F.explode_outer("items"))
-    return exploded.select(
-        *_event(
-            IOT,
-            identifier("trans_id"),
-            identifier("store_id"),
-            identifier("_item.item_id"),
-            change_type,
-            integer("_item.quantity"),
-            utc_timestamp("date_time", source_time_zone),
-            F.col("_raw"),
-        )
-    )
-
-
-def pos_events(transactions: DataFrame, source_time_zone: str) -> DataFrame:
-    """POS lines as deltas: a sale takes the quantity off the store's stock, a return (negative quantity)
-    puts it back. The event id names the line, so two lines of one product are two events."""
-    # The ledger and its quarantine keep each event's raw record: a card number must not reach them (PCI DSS).
-    raw = mask_card_numbers(raw_record(source_columns(transactions)))
-    exploded = transactions.withColumn("_raw", raw).withColumn("_line", F.explode_outer("lines"))
-    sold = integer("_line.quantity")
-    return exploded.select(
-        *_event(
-            POS,
-            F.concat_ws(":", identifier("transaction_id"), identifier("_line.line_number")),
-            identifier("store_id"),
-            identifier("_line.product_id"),
-            F.when(sold > 0, F.lit("sale")).when(sold < 0, F.lit("return")),
-            -sold,
-            utc_timestamp("timestamp", source_time_zone),
-            F.col("_raw"),
-        )
-    )
-
-
-def snapshot_events(snapshots: DataFrame, source_time_zone: str) -> DataFrame:
-    """Counts: the quantity is the stock counted at that time. One count per store, item and time."""
-    counted_at = utc_timestamp("date_time", source_time_zone)
-    return snapshots.select(
-        *_event(
-            SNAPSHOT,
-            F.date_format(counted_at, "yyyy-MM-dd'T'HH:mm:ss"),
-            identifier("store_id"),
-            identifier("item_id"),
-            F.lit(SNAPSHOT_TYPE),
-            integer("quantity"),
-            counted_at,
-            raw_record(source_columns(snapshots)),
-        )
-    )
-
-
-def with_broken_rules(events: DataFrame) -> DataFrame:
-    """The names of the rules each event breaks (empty when it is valid)."""
-    rules = {
-        "event_id_present": F.col("event_id").isNotNull() & (F.col("event_id") != ""),
-        "store_id_present": F.col("store_id").isNotNull(),
-        "product_id_present": F.col("product_id").isNotNull(),
-        "event_ts_valid": F.col("event_ts").isNotNull(),
-        "quantity_numeric": F.col("quantity").isNotNull(),
-        "change_type_known": F.col("change_type").isNotNull(),
-        "snapshot_not_negative": ~F.col("change_type").eqNullSafe(SNAPSHOT_TYPE) | (F.col("quantity") >= 0),
-    }
-    broken = [F.when(~F.coalesce(check, F.lit(False)), F.lit(name)) for name, check in rules.items()]
-    return events.withColumn(BROKEN_RULES, F.filter(F.array(*broken), lambda name: name.isNotNull()))
-
-
-def inventory_events(inputs: Mapping[str, DataFrame], context: TransformContext) -> DataFrame:
-    """The job's streams (IoT changes, snapshots, and POS when it supplies sales) as one event stream."""
-    params = context.params
-    assert isinstance(params, InventoryParams)
-    tz = params.source_time_zone
-    parts = [iot_events(inputs["changes"], tz), snapshot_events(inputs["snapshots"], tz)]
-    if params.sales_feed == POS:
-        parts.append(pos_events(inputs["pos"], tz))
-    events = reduce(lambda a, b: a.unionByName(b), parts)
-    return with_broken_rules(events)
+# Alert type -> the column of a position update holding its threshold.
+ALERT_THRESHOLDS = {"safety_stock": "safety_stock_quantity", "reorder_point": "reorder_point_quantity"}
 
 
 def counted(params: InventoryParams) -> Column:
@@ -203,9 +39,6 @@ def counted(params: InventoryParams) -> Column:
     else:
         from_its_feed = (feed == POS) | (feed == SNAPSHOT) | ((feed == IOT) & (change_type != "sale"))
     return from_its_feed & ~online_bopis
-
-
-# --- one micro-batch: new positions and alerts (pure) ----------------------------------------------------
 
 
 def latest_snapshots(events: DataFrame) -> DataFrame:
@@ -308,10 +141,6 @@ def position_updates(
     )
 
 
-# Alert type -> the column of a position update holding its threshold.
-ALERT_THRESHOLDS = {"safety_stock": "safety_stock_quantity", "reorder_point": "reorder_point_quantity"}
-
-
 def with_reorder_points(updates: DataFrame, reorder_points: DataFrame | None) -> DataFrame:
     """Position updates with each position's reorder point (null where none is set).
     `reorder_points`: store_id, product_id, reorder_point_quantity, one row per position."""
@@ -344,13 +173,6 @@ def inventory_alerts(updates: DataFrame, now: Column) -> DataFrame:
     return reduce(DataFrame.unionByName, kinds)
 
 
-def first_of_each_event(events: DataFrame) -> DataFrame:
-    """One row per event key; of repeated deliveries the first by time, quantity, change type and source
-    survives (a re-delivery is identical, so which one survives only matters for a conflicting one)."""
-    order = Window.partitionBy(*EVENT_KEY).orderBy("event_ts", "quantity", "change_type", "source")
-    return events.withColumn("_n", F.row_number().over(order)).where("_n = 1").drop("_n")
-
-
 def batch_computation(events: DataFrame, items: DataFrame) -> DataFrame:
     """The rule computed over all accepted, counted events at once (no stream): the independent check of
     the stream's positions, and the accelerator's approach (a full recompute every trigger)."""
@@ -378,3 +200,23 @@ def batch_computation(events: DataFrame, items: DataFrame) -> DataFrame:
             (quantity < F.col("safety_stock_quantity")).alias("below_safety_stock"),
         )
     )
+
+
+def typed_items(items: DataFrame) -> DataFrame:
+    """Item reference data: item id and its safety stock (the largest, for an item listed twice)."""
+    typed = items.select(
+        identifier("item_id").alias("item_id"), integer("safety_stock_quantity").alias("safety_stock_quantity")
+    )
+    largest = F.max("safety_stock_quantity").alias("safety_stock_quantity")
+    return typed.where(F.col("item_id").isNotNull()).groupBy("item_id").agg(largest)
+
+
+def typed_reorder_points(reorder_points: DataFrame) -> DataFrame:
+    """Replenishment parameters: the reorder point per store and item (the largest, for one listed twice)."""
+    typed = reorder_points.select(
+        identifier("store_id").alias("store_id"),
+        identifier("item_id").alias("product_id"),
+        integer("reorder_point_quantity").alias("reorder_point_quantity"),
+    )
+    known = typed.where(F.col("store_id").isNotNull() & F.col("product_id").isNotNull())
+    return known.groupBy(*POSITION_KEY).agg(F.max("reorder_point_quantity").alias("reorder_point_quantity"))

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from pyspark.sql import Column, DataFrame, Window
 from pyspark.sql import functions as F
 
-from retail_lakehouse.columns import INGESTED_AT, RAW_RECORD, SOURCE
+from retail_lakehouse.core.columns import INGESTED_AT, RAW_RECORD, SOURCE
 
 
 def survivor_order(columns: Sequence[str], latest_by: str | None) -> list[Column]:

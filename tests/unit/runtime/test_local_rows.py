@@ -16,7 +16,7 @@ from pyspark.sql.types import (
     TimestampType,
 )
 
-from retail_lakehouse.io.local_rows import literal_rows
+from retail_lakehouse.runtime.local_rows import literal_rows
 
 SCHEMA = StructType(
     [

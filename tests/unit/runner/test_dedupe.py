@@ -7,7 +7,7 @@ from datetime import datetime
 from chispa import assert_df_equality
 from pyspark.sql import SparkSession
 
-from retail_lakehouse.silver.dedupe import drop_duplicates
+from retail_lakehouse.runner.dedupe import drop_duplicates
 
 SCHEMA = "id STRING, value STRING, _ingested_at TIMESTAMP, _source STRING, _raw STRING"
 EARLY, LATE = datetime(2025, 1, 1), datetime(2025, 1, 2)
