@@ -142,8 +142,8 @@ def test_a_column_without_a_type_is_refused_before_anything_is_written(
     run = runner.run("silver_broken")
     assert (run.status, run.error) == (
         FAILED,
-        "UntypedColumnError: silver/broken: transform test.untyped gives column(s) note without a type (a bare null literal); "
-        "cast them to the type they hold",
+        "UntypedColumnError: silver/broken: transform test.untyped gives column(s) note without a type "
+        "(a bare null literal); cast them to the type they hold",
     )
     assert current_version(spark, loaded.config.storage.table_path("silver/broken")) is None
 
