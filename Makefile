@@ -8,13 +8,14 @@ BIN := $(VENV)/bin
 JARS_DIR := $(VENV)/share/retail-lakehouse/jars
 KAFKA_JARS_DIR := $(VENV)/share/retail-lakehouse/kafka
 
-.PHONY: setup demo test lint unit integration clean help kafka
+.PHONY: setup demo test lint unit integration clean help kafka connect
 
 help:
 	@echo "make demo   set up, generate the default data set, run every pipeline and the inventory stream, print a summary"
 	@echo "make test   set up, lint (ruff, mypy), run the whole test suite"
 	@echo "make setup  create .venv, install pinned dependencies, fetch the JVM jars (idempotent)"
 	@echo "make kafka  run a local Apache Kafka broker (KRaft) on 127.0.0.1:$(KAFKA_PORT) until Ctrl-C"
+	@echo "make connect  run a local Spark Connect server with Delta on sc://127.0.0.1:$(CONNECT_PORT) until Ctrl-C"
 
 setup: $(VENV)/.installed $(JARS_DIR)/.fetched $(KAFKA_JARS_DIR)/.fetched
 
@@ -39,6 +40,10 @@ $(KAFKA_JARS_DIR)/.fetched: jvm/kafka/pom.xml jvm/settings.xml
 KAFKA_PORT ?= 9092
 kafka: setup
 	$(PY) -m retail_lakehouse.runtime.kafka_broker --port $(KAFKA_PORT)
+
+CONNECT_PORT ?= 15002
+connect: setup
+	$(PY) -m retail_lakehouse.runtime.connect_server --port $(CONNECT_PORT)
 
 DEMO_SCALE ?= 1
 # The demo's own key for card tokens (silver); a deployment keeps its key in the secret backend.

@@ -39,8 +39,8 @@ from retail_lakehouse.config import load_config
 from retail_lakehouse.generator.landing import generate_landing
 from retail_lakehouse.generator.options import GeneratorOptions
 from retail_lakehouse.gold.sales import sales_daily
+from retail_lakehouse.ops.run_history import JobRun
 from retail_lakehouse.runner.jobs import JobRunner
-from retail_lakehouse.runtime.run_history import JobRun
 from retail_lakehouse.runtime.spark import get_spark_session
 
 REPO = Path(__file__).resolve().parent.parent

@@ -44,6 +44,12 @@ def _common_options(parser: argparse.ArgumentParser, *, suppress: bool) -> None:
         default=default,
         help="configuration folder (default: LAKEHOUSE_CONF_DIR, ./conf, or the packaged one)",
     )
+    parser.add_argument(
+        "--remote",
+        default=default,
+        metavar="sc://HOST:PORT",
+        help="run the Spark work on this Spark Connect server (default: spark.remote, or SPARK_REMOTE)",
+    )
 
 
 def _start_date(text: str) -> dt.date:
@@ -125,9 +131,8 @@ def main(argv: Sequence[str] | None = None, *, stdout: TextIO | None = None, std
     try:
         from retail_lakehouse.catalogue import catalogue  # the transforms: imported once the command is parsed
 
-        loaded = load_config(
-            transforms=catalogue(), env=args.env, conf_dir=args.conf_dir, set_overrides=args.overrides or ()
-        )
+        overrides = [*(args.overrides or ()), *([f"spark.remote={args.remote}"] if args.remote else [])]
+        loaded = load_config(transforms=catalogue(), env=args.env, conf_dir=args.conf_dir, set_overrides=overrides)
         configure_logging(loaded.config.logging, loaded.redactor, stderr)
         from retail_lakehouse import commands
 

@@ -16,9 +16,9 @@ from retail_lakehouse.core.errors import EXIT_JOB_FAILED, EXIT_OK, UsageError
 from retail_lakehouse.generator.landing import MANIFEST, generate_landing
 from retail_lakehouse.generator.options import GeneratorOptions
 from retail_lakehouse.io.storage_files import check_writable
+from retail_lakehouse.ops.run_history import JOB_RUNS_TABLE
 from retail_lakehouse.runner.jobs import JobRunner
 from retail_lakehouse.runner.pipelines import PipelineOutcome, run_in_order, run_pipeline
-from retail_lakehouse.runtime.run_history import JOB_RUNS_TABLE
 from retail_lakehouse.runtime.spark import get_spark_session, owns_session
 
 

@@ -11,8 +11,8 @@ from pyspark.sql import SparkSession
 
 from retail_lakehouse.catalogue import catalogue
 from retail_lakehouse.config import LoadedConfig, load_config
+from retail_lakehouse.ops.run_history import SUCCEEDED, JobRun
 from retail_lakehouse.runner.jobs import JobRunner
-from retail_lakehouse.runtime.run_history import SUCCEEDED, JobRun
 from tests.conftest import REPO_ROOT
 
 DAY = "2025-01-02"

@@ -13,12 +13,12 @@ from pyspark.sql import SparkSession
 
 from retail_lakehouse.catalogue import catalogue
 from retail_lakehouse.config import load_config
+from retail_lakehouse.ops.run_history import SUCCEEDED
 from retail_lakehouse.runner.jobs import JobRunner
 from retail_lakehouse.runtime.kafka_broker import LocalKafkaBroker
-from retail_lakehouse.runtime.run_history import SUCCEEDED
 from tests.conftest import REPO_ROOT
 from tests.integration.conftest import Workspace
-from tests.unit.runner.test_inventory_stream import REORDER, SAFETY, alerts, arrive, at, positions
+from tests.unit.inventory.test_stream import REORDER, SAFETY, alerts, arrive, at, positions
 
 
 @pytest.fixture(scope="module")

@@ -21,8 +21,8 @@ from retail_lakehouse.catalogue import catalogue
 from retail_lakehouse.config import load_config
 from retail_lakehouse.generator.landing import generate_landing
 from retail_lakehouse.generator.options import GeneratorOptions
+from retail_lakehouse.ops.run_history import SUCCEEDED
 from retail_lakehouse.runner.jobs import JobRunner
-from retail_lakehouse.runtime.run_history import SUCCEEDED
 from tests.conftest import REPO_ROOT
 from tests.integration.conftest import LAKEHOUSE, Workspace
 

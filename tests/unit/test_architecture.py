@@ -19,6 +19,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("config",),
     ("runtime",),
     ("io",),
+    ("ops",),
     ("quality",),
     ("bronze", "silver", "generator", "replay", "summary"),
     ("gold", "inventory"),

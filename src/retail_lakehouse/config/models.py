@@ -58,6 +58,12 @@ class SparkSettings(Section):
     ui_enabled: bool = False
     jars_dir: str | None = Field(None, description="Folder of JVM jars for local mode; default: the venv's.")
     conf: dict[str, str] = Field(default_factory=dict, description="Extra Spark settings, local mode only.")
+    remote: str | None = Field(
+        None,
+        description="A Spark Connect server (sc://HOST:PORT) that runs every command's Spark work; the "
+        "SPARK_REMOTE variable and the --remote option set it too. The server needs Delta Lake's jars and "
+        "this package in its Python.",
+    )
 
 
 class SecretsSettings(Section):

@@ -269,9 +269,7 @@ def write_alerts_and_positions(
     if changed:
         positions = updates.select(*POSITION_COLUMNS)
         _ensure(batch, batch.output, positions.schema)
-        delta_tables.merge(
-            batch.spark, positions, batch.output.path, batch.write_keys, commit_marker=batch.commit_marker
-        )
+        delta_tables.merge(positions, batch.output.path, batch.write_keys, commit_marker=batch.commit_marker)
         clock.lap("merge")
     return changed, raised
 

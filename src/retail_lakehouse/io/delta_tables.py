@@ -1,24 +1,29 @@
 """Delta writers: create with configured properties (empty or with rows), append, overwrite, replace-where,
-merge on keys; and the row counts Delta records for each commit, found by their marker."""
+merge on keys; and the row counts Delta records for each commit, found by their marker.
+
+Only DataFrame and SQL APIs, no `DeltaTable`: they work the same in a classic session and under Spark
+Connect, where `DeltaTable` needs the Delta Connect server plugin on the server (not every Connect server
+has it; Databricks' does).
+"""
 
 from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import uuid
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
-from functools import reduce
 from typing import Any, TypeVar
 
-from delta.tables import DeltaTable
 from py4j.protocol import Py4JError  # type: ignore[import-untyped]
 from pyspark.errors import AnalysisException
-from pyspark.sql import Column, DataFrame, SparkSession
+from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 from pyspark.sql.types import StructType
 
 from retail_lakehouse.core.contracts import TableLayout
 from retail_lakehouse.io import delta_log
+from retail_lakehouse.runtime.local_rows import literal_rows
 from retail_lakehouse.runtime.logging import get_logger
 
 R = TypeVar("R")
@@ -26,37 +31,75 @@ R = TypeVar("R")
 log = get_logger("delta")
 
 
+# What a read of a path that holds no Delta table fails with: no folder, a folder without a log, a log
+# without a commit (a creation interrupted before its first commit).
+NO_TABLE_CONDITIONS = frozenset(
+    {
+        "PATH_NOT_FOUND",
+        "DELTA_TABLE_NOT_FOUND",
+        "DELTA_MISSING_DELTA_TABLE",
+        "DELTA_PATH_DOES_NOT_EXIST",
+        "DELTA_TABLE_ONLY_OPERATION",
+    }
+)
+
+
+def table_identifier(path: str) -> str:
+    """The SQL name of the Delta table at `path`."""
+    return "delta.`{}`".format(path.replace("`", "``"))
+
+
+def quoted(column: str) -> str:
+    return "`{}`".format(column.replace("`", "``"))
+
+
+def _no_table(exc: AnalysisException) -> bool:
+    return exc.getCondition() in NO_TABLE_CONDITIONS
+
+
+def history(spark: SparkSession, path: str, limit: int) -> DataFrame:
+    """The table's newest `limit` commits, newest first (`DESCRIBE HISTORY`)."""
+    return spark.sql(f"DESCRIBE HISTORY {table_identifier(path)} LIMIT {int(limit)}")
+
+
 def current_version(spark: SparkSession, path: str) -> int | None:
     """The table's latest version, or None when there is no Delta table at `path`."""
-    if not DeltaTable.isDeltaTable(spark, path):
-        return None
-    row = DeltaTable.forPath(spark, path).history(1).select("version").first()
+    try:
+        row = history(spark, path, 1).select("version").first()
+    except AnalysisException as exc:
+        if _no_table(exc):
+            return None
+        raise
     return int(row["version"]) if row else None
 
 
 def exists(spark: SparkSession, path: str) -> bool:
-    """There is a Delta table at `path` (a listing of its log, not a read of its history)."""
-    return bool(DeltaTable.isDeltaTable(spark, path))
+    """There is a Delta table at `path` (its latest snapshot's schema is read, not its history)."""
+    try:
+        spark.read.format("delta").load(path).schema  # noqa: B018
+    except AnalysisException as exc:
+        if _no_table(exc):
+            return False
+        raise
+    return True
 
 
 def ensure_table(spark: SparkSession, path: str, schema: StructType, table: TableLayout) -> None:
     """Creates the table with its partitioning and properties from configuration, if it does not exist."""
-    builder = DeltaTable.createIfNotExists(spark).location(path).addColumns(schema)
-    if table.description:
-        builder = builder.comment(table.description)
-    if table.partition_by:
-        builder = builder.partitionedBy(*table.partition_by)
-    for key, value in table.properties.items():
-        builder = builder.property(key, value)
-    builder.execute()
+    if exists(spark, path):
+        return
+    try:
+        create_with_rows(literal_rows(spark, [], schema), path, table)
+    except AnalysisException as exc:
+        if exc.getCondition() != "TABLE_OR_VIEW_ALREADY_EXISTS":  # else another writer created it meanwhile
+            raise
 
 
 def create_with_rows(df: DataFrame, path: str, table: TableLayout, *, commit_marker: str | None = None) -> None:
     """Creates the table from `df`'s rows in one commit, with its partitioning, description and properties
     from configuration (`ensure_table` followed by `append` makes two commits, 0.15 s more). Fails if a
     table exists at `path`."""
-    identifier = "delta.`{}`".format(path.replace("`", "``"))
-    writer = df.writeTo(identifier).using("delta")
+    writer = df.writeTo(table_identifier(path)).using("delta")
     if table.partition_by:
         writer = writer.partitionedBy(*[F.col(column) for column in table.partition_by])
     if table.description:
@@ -145,12 +188,11 @@ USER_METADATA_CONF = "spark.databricks.delta.commitInfo.userMetadata"
 
 def last_commit_metadata(spark: SparkSession, path: str) -> str | None:
     """The userMetadata of the table's latest commit (one small file read; no state reconstruction)."""
-    row = DeltaTable.forPath(spark, path).history(1).select("userMetadata").first()
+    row = history(spark, path, 1).select("userMetadata").first()
     return None if row is None else row["userMetadata"]
 
 
 def merge(
-    spark: SparkSession,
     df: DataFrame,
     path: str,
     keys: Sequence[str],
@@ -164,39 +206,57 @@ def merge(
     changes nothing). With `within_partitions` (the table's partition columns), rows are matched only in
     the partitions the source's rows fall in, so Delta reads only those. `commit_marker` goes into the
     commit's userMetadata."""
-    on: Column = reduce(lambda a, b: a & b, [F.col(f"target.{k}") == F.col(f"source.{k}") for k in keys])
+    on = " AND ".join(f"target.{quoted(k)} = source.{quoted(k)}" for k in keys)
     if within_partitions:
-        on = on & partitions_of(df, within_partitions)
+        on += f" AND ({partitions_of(df, within_partitions)})"
     values = [c for c in df.columns if c not in keys]
-    builder = DeltaTable.forPath(spark, path).alias("target").merge(df.alias("source"), on)
+    clauses = []
     if values:
-        changed: Column = reduce(
-            lambda a, b: a | b, [~F.col(f"target.{c}").eqNullSafe(F.col(f"source.{c}")) for c in values]
-        )
+        changed = " OR ".join(f"NOT (target.{quoted(c)} <=> source.{quoted(c)})" for c in values)
         if latest_by is not None:
-            changed = changed & (F.col(f"source.{latest_by}") > F.col(f"target.{latest_by}"))
-        builder = builder.whenMatchedUpdateAll(condition=changed)
-    with commits_marked(spark, commit_marker) if commit_marker is not None else contextlib.nullcontext():
-        builder.whenNotMatchedInsertAll().execute()
+            changed = f"({changed}) AND source.{quoted(latest_by)} > target.{quoted(latest_by)}"
+        clauses.append(f"WHEN MATCHED AND ({changed}) THEN UPDATE SET *")
+    clauses.append("WHEN NOT MATCHED THEN INSERT *")
+    merge_into(df, path, on, clauses, commit_marker=commit_marker)
 
 
-def partitions_of(df: DataFrame, columns: Sequence[str]) -> Column:
-    """A predicate on the target naming, as literals, the partitions `df`'s rows fall in (Delta prunes
+def merge_into(
+    source: DataFrame, path: str, on: str, clauses: Sequence[str], *, commit_marker: str | None = None
+) -> None:
+    """`MERGE INTO` the table at `path` (aliased `target`) from `source` (aliased `source`), in the
+    source's session: `on` and `clauses` are SQL over those aliases."""
+    session = source.sparkSession
+    view = f"merge_source_{uuid.uuid4().hex}"
+    source.createOrReplaceTempView(view)
+    statement = f"MERGE INTO {table_identifier(path)} AS target USING {view} AS source ON {on} {' '.join(clauses)}"
+    try:
+        with commits_marked(session, commit_marker) if commit_marker is not None else contextlib.nullcontext():
+            session.sql(statement)
+    finally:
+        session.catalog.dropTempView(view)
+
+
+def partitions_of(df: DataFrame, columns: Sequence[str]) -> str:
+    """A SQL predicate on the target naming, as literals, the partitions `df`'s rows fall in (Delta prunes
     files only by literal predicates on partition columns)."""
 
-    def equal(column: str, value: Any) -> Column:
-        target = F.col(f"target.{column}")
-        return target.isNull() if value is None else target == F.lit(value)
+    def equal(column: str, value: Any) -> str:
+        target = f"target.{quoted(column)}"
+        return f"{target} IS NULL" if value is None else f"{target} = {sql_literal(value)}"
 
-    rows = df.select(*columns).distinct().collect()
+    rows = df.select(*columns).distinct().collect()  # one row per partition the batch touches
+    if not rows:
+        return "false"
     if len(columns) == 1:
         # One IN list rather than a chain of ORs as deep as the number of partitions.
         values = [row[0] for row in rows]
-        target = F.col(f"target.{columns[0]}")
-        known = target.isin([F.lit(v) for v in values if v is not None])
-        return known | target.isNull() if None in values else known
-    partitions = [reduce(lambda a, b: a & b, [equal(c, row[c]) for c in columns]) for row in rows]
-    return reduce(lambda a, b: a | b, partitions, F.lit(False))
+        known = [sql_literal(v) for v in values if v is not None]
+        target = f"target.{quoted(columns[0])}"
+        parts = [f"{target} IN ({', '.join(known)})"] if known else []
+        if None in values:
+            parts.append(f"{target} IS NULL")
+        return " OR ".join(parts)
+    return " OR ".join("(" + " AND ".join(equal(c, row[c]) for c in columns) + ")" for row in rows)
 
 
 @contextlib.contextmanager
@@ -219,6 +279,7 @@ class Commit:
     operation: str
     parameters: dict[str, str | None]
     metrics: dict[str, str]
+    marker: str | None = None
 
     @property
     def rows_written(self) -> int:
@@ -249,9 +310,15 @@ CLOCK_SKEW_ALLOWANCE = dt.timedelta(minutes=10)
 
 
 def marked_commits(
-    spark: SparkSession, path: str, *markers: str, written_after: dt.datetime | None, expected: int = 1
+    spark: SparkSession,
+    path: str,
+    *markers: str,
+    written_after: dt.datetime | None,
+    expected: int = 1,
+    by_prefix: bool = False,
 ) -> list[Commit]:
-    """The commits of `path` that carry one of `markers` in their userMetadata, made after `written_after`
+    """The commits of `path` that carry one of `markers` in their userMetadata (that start with one, with
+    `by_prefix`), made after `written_after`
     (naive local time; None when unknown: then the search can read the whole history) by writes that made
     at most `expected` commits; newest first.
 
@@ -262,23 +329,30 @@ def marked_commits(
     skipped as already committed).
     """
     oldest_possible = None if written_after is None else written_after - CLOCK_SKEW_ALLOWANCE
-    wanted = set(markers)
+    wanted = tuple(markers)
+
+    def is_wanted(user_metadata: str | None) -> bool:
+        if user_metadata is None:
+            return False
+        return user_metadata.startswith(wanted) if by_prefix else user_metadata in wanted
+
     if oldest_possible is not None:
-        from_log_files = _marked_in_newest_log_files(spark, path, wanted, oldest_possible, expected)
+        from_log_files = _marked_in_newest_log_files(spark, path, is_wanted, oldest_possible, expected)
         if from_log_files is not None:
             return from_log_files
     window = FIRST_HISTORY_WINDOW
     while True:
         rows = (
-            DeltaTable.forPath(spark, path)
-            .history(window)
+            history(spark, path, window)
             .select("timestamp", "operation", "operationParameters", "operationMetrics", "userMetadata")
             .collect()
         )
         marked = [
-            Commit(row["operation"], row["operationParameters"] or {}, row["operationMetrics"] or {})
+            Commit(
+                row["operation"], row["operationParameters"] or {}, row["operationMetrics"] or {}, row["userMetadata"]
+            )
             for row in rows
-            if row["userMetadata"] in wanted
+            if is_wanted(row["userMetadata"])
         ]
         searched_back_far_enough = oldest_possible is not None and rows[-1]["timestamp"] < oldest_possible
         if len(marked) >= expected or len(rows) < window or searched_back_far_enough:
@@ -287,7 +361,7 @@ def marked_commits(
 
 
 def _marked_in_newest_log_files(
-    spark: SparkSession, path: str, wanted: set[str], oldest_possible: dt.datetime, expected: int
+    spark: SparkSession, path: str, is_wanted: Callable[[str | None], bool], oldest_possible: dt.datetime, expected: int
 ) -> list[Commit] | None:
     """The marked commits if the newest commit files hold all `expected` of them, else None: fewer found
     is left to the history, which sees commits a log folder may not hold yet (coordinated commits)."""
@@ -300,8 +374,8 @@ def _marked_in_newest_log_files(
         for info in log_files.newest_first(max(FIRST_HISTORY_WINDOW, expected)):
             if info is None:  # a commit file without commitInfo: not one this reader understands
                 return None
-            if info.user_metadata in wanted:
-                marked.append(Commit(info.operation, info.parameters, info.metrics))
+            if is_wanted(info.user_metadata):
+                marked.append(Commit(info.operation, info.parameters, info.metrics, info.user_metadata))
                 if len(marked) >= expected:
                     return marked
             if info.timestamp_ms < oldest_possible_ms:

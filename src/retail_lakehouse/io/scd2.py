@@ -9,11 +9,11 @@ touches and their history, not to the whole table.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from functools import reduce
 
-from delta.tables import DeltaTable
-from pyspark.sql import Column, DataFrame, SparkSession, Window
+from pyspark.sql import DataFrame, SparkSession, Window
 from pyspark.sql import functions as F
+
+from retail_lakehouse.io.delta_tables import merge_into, quoted
 
 CHANGE_HASH = "change_hash"
 VALID_TO = "valid_to"
@@ -64,16 +64,16 @@ def scd2_merge(spark: SparkSession, versions: DataFrame, path: str, keys: Sequen
     )
     new_versions = relinked.where(~F.col(_FROM_TABLE)).count()
     changes = relinked.drop(_FROM_TABLE)
-    on: Column = reduce(lambda a, b: a & b, [F.col(f"t.{c}") == F.col(f"s.{c}") for c in [*keys, valid_from]])
-    (
-        DeltaTable.forPath(spark, path)
-        .alias("t")
-        .merge(changes.alias("s"), on)
-        .whenMatchedUpdate(
-            condition=~F.col(f"t.{VALID_TO}").eqNullSafe(F.col(f"s.{VALID_TO}")),
-            set={VALID_TO: F.col(f"s.{VALID_TO}"), IS_CURRENT: F.col(f"s.{IS_CURRENT}")},
-        )
-        .whenNotMatchedInsertAll()
-        .execute()
+    on = " AND ".join(f"target.{quoted(c)} = source.{quoted(c)}" for c in [*keys, valid_from])
+    valid_to, is_current = quoted(VALID_TO), quoted(IS_CURRENT)
+    merge_into(
+        changes,
+        path,
+        on,
+        [
+            f"WHEN MATCHED AND NOT (target.{valid_to} <=> source.{valid_to}) THEN UPDATE SET "
+            f"target.{valid_to} = source.{valid_to}, target.{is_current} = source.{is_current}",
+            "WHEN NOT MATCHED THEN INSERT *",
+        ],
     )
     return new_versions

@@ -3,7 +3,6 @@ whose type changed is an error that names it, with the old and the new type."""
 
 from __future__ import annotations
 
-from delta.tables import DeltaTable
 from pyspark.sql import SparkSession
 from pyspark.sql.types import StructType
 
@@ -12,7 +11,7 @@ from retail_lakehouse.core.errors import SchemaChangeError
 
 
 def evolve_schema(spark: SparkSession, path: str, incoming: StructType, table: TableLayout, name: str) -> None:
-    existing = {f.name.lower(): f for f in DeltaTable.forPath(spark, path).toDF().schema.fields}
+    existing = {f.name.lower(): f for f in spark.read.format("delta").load(path).schema.fields}
     added = []
     for field in incoming.fields:
         current = existing.get(field.name.lower())

@@ -54,3 +54,25 @@ def check_writable(spark: SparkSession, root: str) -> None:
         java_error = str(exc).split("\n: ", 1)[-1].split("\n", 1)[0].strip()
         reason = re.sub(r"^[\w.$]+(Exception|Error): ", "", java_error) or type(exc).__name__
         raise StorageNotWritableError(f"the lakehouse root {root} is not writable ({reason})") from None
+
+
+def read_small_text_file(spark: SparkSession, path: str) -> str | None:
+    """The text of a small file (a checkpoint's metadata), or None when there is none. Read through the
+    session's file system where a JVM is at hand; else (Spark Connect) by a read of the file."""
+    jvm = getattr(spark, "_jvm", None)
+    if jvm is not None:
+        hadoop_path, fs = session_file_system(spark, jvm, path)
+        if not fs.exists(hadoop_path):
+            return None
+        stream = fs.open(hadoop_path)
+        try:
+            return str(jvm.org.apache.commons.io.IOUtils.toString(stream, "UTF-8"))
+        finally:
+            stream.close()
+    try:
+        row = spark.read.text(path, wholetext=True).first()
+    except AnalysisException as exc:
+        if exc.getCondition() == "PATH_NOT_FOUND":
+            return None
+        raise
+    return None if row is None else str(row[0])

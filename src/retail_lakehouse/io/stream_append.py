@@ -13,10 +13,11 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import json
 import signal
 import threading
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql.streaming.query import StreamingQuery
@@ -25,7 +26,7 @@ from pyspark.sql.streaming.readwriter import DataStreamWriter
 from retail_lakehouse.core.contracts import TableLayout
 from retail_lakehouse.io import delta_tables
 from retail_lakehouse.io.schema_evolution import evolve_schema
-from retail_lakehouse.io.storage_files import session_file_system
+from retail_lakehouse.io.storage_files import read_small_text_file, session_file_system
 from retail_lakehouse.runtime.logging import get_logger
 
 log = get_logger("stream")
@@ -94,27 +95,76 @@ def read_checkpoint_state(spark: SparkSession, checkpoint: str) -> CheckpointSta
     return CheckpointState(listed=True, replayed_batch=last_planned, replayed_planned_at=planned_at)
 
 
-class QueryId:
-    """The id a streaming query keeps in its checkpoint for its whole life, for the query's foreachBatch
-    callbacks: a callback can run before `start()` has returned the query."""
+def checkpoint_query_id(spark: SparkSession, checkpoint: str) -> str:
+    """The id a streaming query keeps in its checkpoint for its whole life (written when the query starts,
+    before its first micro-batch). A foreachBatch callback reads it here rather than from the query object:
+    under Spark Connect the callback runs in the server's Python worker, which has no query object."""
+    text = read_small_text_file(spark, f"{checkpoint.rstrip('/')}/metadata")
+    if text is None:
+        raise RuntimeError(f"the streaming query's checkpoint {checkpoint} has no metadata")
+    return str(json.loads(text.splitlines()[0])["id"])
 
-    def __init__(self) -> None:
-        self._value: str | None = None
-        self._known = threading.Event()
 
-    def start(self, writer: DataStreamWriter) -> StreamingQuery:
+def batch_marker(query_name: str, query_id: str, batch_id: int, run_id: str) -> str:
+    """A micro-batch's commit marker: the batch (query name, checkpoint query id, batch id), then the run
+    that wrote it, so the run finds its own commits and a later run finds the batch whichever run wrote it."""
+    return f"{batch_prefix(query_name, query_id, batch_id)}{run_id}"
+
+
+def batch_prefix(query_name: str, query_id: str, batch_id: int) -> str:
+    return f"{query_name}:{query_id}#{batch_id}@"
+
+
+@dataclass
+class AppendBatches:
+    """The foreachBatch callback of `append_stream`. Picklable: under Spark Connect it runs in the server's
+    Python worker, with the micro-batch's own session; what it keeps between batches stays there."""
+
+    path: str
+    table: TableLayout
+    table_name: str
+    query_name: str
+    checkpoint: str
+    checkpoint_state: CheckpointState
+    run_id: str
+    table_exists: bool
+    query_id: str | None = None
+    batches_seen: int = 0
+    appended: bool = False
+    failures: list[BaseException] = field(default_factory=list)
+
+    def __call__(self, batch: DataFrame, batch_id: int) -> None:
         try:
-            query = writer.start()
-            self._value = str(query.id)
-            return query
-        finally:
-            self._known.set()  # never leave a callback waiting
+            self._append(batch, batch_id)
+        except BaseException as exc:
+            self.failures.append(exc)  # seen by the caller in a classic session, where this runs in-process
+            raise
 
-    def get(self) -> str:
-        self._known.wait()
-        if self._value is None:
-            raise RuntimeError("the streaming query did not start")
-        return self._value
+    def _append(self, batch: DataFrame, batch_id: int) -> None:
+        spark = batch.sparkSession
+        if self.query_id is None:
+            self.query_id = checkpoint_query_id(spark, self.checkpoint)
+        first_of_run = self.batches_seen == 0
+        self.batches_seen += 1
+        if self._landed_already(spark, batch_id, first_of_run):
+            return
+        marker = batch_marker(self.query_name, self.query_id, batch_id, self.run_id)
+        if self.table_exists and not self.appended:
+            # Once per run, and only with rows to write: a column new in the source joins the table.
+            evolve_schema(spark, self.path, batch.schema, self.table, self.table_name)
+        if self.table_exists:
+            delta_tables.append(batch, self.path, self.table, commit_marker=marker)
+        else:
+            delta_tables.create_with_rows(batch, self.path, self.table, commit_marker=marker)
+            self.table_exists = True
+        self.appended = True
+
+    def _landed_already(self, spark: SparkSession, batch_id: int, first_of_run: bool) -> bool:
+        if not (self.table_exists and self.checkpoint_state.may_have_landed(batch_id, first_of_run)):
+            return False
+        prefix = batch_prefix(self.query_name, str(self.query_id), batch_id)
+        earliest = self.checkpoint_state.earliest_commit
+        return bool(delta_tables.marked_commits(spark, self.path, prefix, written_after=earliest, by_prefix=True))
 
 
 def append_stream(
@@ -125,72 +175,51 @@ def append_stream(
     checkpoint: str,
     table: TableLayout,
     query_name: str,
+    run_id: str,
     trigger_seconds: float | None = None,
     table_name: str | None = None,
 ) -> StreamOutcome:
     """Appends what the stream has not yet seen: everything available now, then stops (no trigger), or
     continuously every `trigger_seconds` until interrupted (Ctrl-C stops it cleanly).
 
-    The checkpoint records which input each micro-batch took. Each batch's commit carries
-    `<query name>:<checkpoint query id>#<batch id>` as its userMetadata; a batch planned again after a
-    crash whose commit had landed is not written again. The first batch creates the table with its
-    configured partitioning, description and properties, in the same commit as its rows; a run that finds
-    nothing to read creates it empty, so readers of the table find it. Before a run's first append to an
-    existing table, a column new in the stream is added to it (the table's schema_evolution policy).
+    The checkpoint records which input each micro-batch took. Each batch's commit carries its marker
+    (`batch_marker`) as its userMetadata; a batch planned again after a crash whose commit had landed is
+    not written again. The first batch creates the table with its configured partitioning, description
+    and properties, in the same commit as its rows; a run that finds nothing to read creates it empty, so
+    readers of the table find it. Before a run's first append to an existing table, a column new in the
+    stream is added to it (the table's schema_evolution policy). What the run wrote is read back from the
+    commits carrying its run id: the same whether the batches ran here or in a Spark Connect server's worker.
     """
-    checkpoint_state = read_checkpoint_state(spark, checkpoint)
-    table_exists = delta_tables.exists(spark, path)
-    query_id = QueryId()
-    written: dict[int, str] = {}  # batch id -> its commit's marker
-    already_landed: list[int] = []
-    failures: list[BaseException] = []
-
-    def landed_already(batch_id: int, marker: str) -> bool:
-        first_of_run = not written and not already_landed
-        return (
-            table_exists
-            and checkpoint_state.may_have_landed(batch_id, first_of_run)
-            and bool(delta_tables.marked_commits(spark, path, marker, written_after=checkpoint_state.earliest_commit))
-        )
-
-    def write_batch(batch: DataFrame, batch_id: int) -> None:
-        nonlocal table_exists
-        try:
-            marker = f"{query_name}:{query_id.get()}#{batch_id}"
-            if landed_already(batch_id, marker):
-                already_landed.append(batch_id)
-                return
-            if table_exists and not written:
-                # Once per run, and only with rows to write: a column new in the source joins the table.
-                evolve_schema(spark, path, batch.schema, table, table_name or path)
-            if table_exists:
-                delta_tables.append(batch, path, table, commit_marker=marker)
-            else:
-                delta_tables.create_with_rows(batch, path, table, commit_marker=marker)
-                table_exists = True
-            written[batch_id] = marker
-        except BaseException as exc:
-            failures.append(exc)
-            raise
-
+    append_batches = AppendBatches(
+        path=path,
+        table=table,
+        table_name=table_name or path,
+        query_name=query_name,
+        checkpoint=checkpoint,
+        checkpoint_state=read_checkpoint_state(spark, checkpoint),
+        run_id=run_id,
+        table_exists=delta_tables.exists(spark, path),
+    )
     writer = foreach_batch_writer(
-        df, write_batch, checkpoint=checkpoint, query_name=query_name, trigger_seconds=trigger_seconds
+        df, append_batches, checkpoint=checkpoint, query_name=query_name, trigger_seconds=trigger_seconds
     )
     written_after = dt.datetime.now()
-    rows_per_batch = await_query(query_id.start(writer), failures)
-    if not table_exists:
-        delta_tables.ensure_table(spark, path, df.schema, table)
-    commits = (
-        delta_tables.marked_commits(spark, path, *written.values(), written_after=written_after, expected=len(written))
-        if written
-        else []
-    )
+    query = writer.start()
+    rows_per_batch = await_query(query, append_batches.failures)
+    if not rows_per_batch:
+        if not delta_tables.exists(spark, path):
+            delta_tables.ensure_table(spark, path, df.schema, table)
+        return StreamOutcome(0, 0, 0, 0)
+    query_id = str(query.id)
+    markers = {batch_marker(query_name, query_id, b, run_id): b for b in rows_per_batch}
+    commits = delta_tables.marked_commits(spark, path, *markers, written_after=written_after, expected=len(markers))
+    written = sorted(markers[str(commit.marker)] for commit in commits)
     return StreamOutcome(
-        rows_read=sum(rows_per_batch.get(batch_id, 0) for batch_id in written),
+        rows_read=sum(rows_per_batch[batch_id] for batch_id in written),
         rows_written=sum(commit.rows_written for commit in commits),
         batches_committed=len(commits),
-        batches_already_committed=len(already_landed),
-        batch_ids=tuple(sorted(written)),
+        batches_already_committed=len(rows_per_batch) - len(written),
+        batch_ids=tuple(written),
     )
 
 

@@ -17,9 +17,9 @@ from pyspark.sql.types import (
     TimestampType,
 )
 
+from retail_lakehouse.ops.run_history import ensure_ops_table
 from retail_lakehouse.quality.validation import RuleResult
 from retail_lakehouse.runtime.local_rows import literal_rows
-from retail_lakehouse.runtime.run_history import ensure_ops_table
 
 DQ_RESULTS_TABLE = "dq_results"
 

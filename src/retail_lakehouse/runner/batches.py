@@ -212,7 +212,7 @@ class BatchWriter:
         # needs reading before it, and a write skipped as already committed (idempotency) finds none.
         marker = f"{job.output}@{context.run_id}#{idempotency[1] if idempotency else 0}"
         inserted, commits = delta_tables.write_marked(
-            self.spark, path, marker, lambda: self._write_mode(job, rows, path, table, idempotency)
+            rows.sparkSession, path, marker, lambda: self._write_mode(job, rows, path, table, idempotency)
         )
         if write.mode == "scd2":
             recorded = sum(commit.rows_inserted for commit in commits)
@@ -230,7 +230,6 @@ class BatchWriter:
             return scd2.scd2_merge(self.spark, rows, path, write.keys, str(write.valid_from))
         if write.mode == "merge":
             delta_tables.merge(
-                self.spark,
                 rows,
                 path,
                 write.keys,

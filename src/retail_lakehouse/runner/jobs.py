@@ -8,18 +8,21 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 
 from pydantic import BaseModel
-from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql import SparkSession
 
 from retail_lakehouse.config.loader import LoadedConfig, transform_params
 from retail_lakehouse.config.models import INCREMENTAL_INPUT, JobSettings, feed_of
 from retail_lakehouse.core.contracts import BatchCounts, TransformContext
-from retail_lakehouse.core.errors import MissingFeedError, ReconciliationError
+from retail_lakehouse.core.errors import ReconciliationError
 from retail_lakehouse.io import delta_tables, jdbc, stream_append
-from retail_lakehouse.io.readers import read_feed, read_table
-from retail_lakehouse.io.storage_files import path_exists
+from retail_lakehouse.ops.run_history import FAILED, SUCCEEDED, JobRun, RunHistory
+from retail_lakehouse.ops.watermarks import Extraction, WatermarkStore
 from retail_lakehouse.quality.results import DqResults
+from retail_lakehouse.runner.batch_counts import counts_sink
 from retail_lakehouse.runner.batches import BatchWriter
 from retail_lakehouse.runner.failures import describe_error
+from retail_lakehouse.runner.incremental import IncrementalBatches
+from retail_lakehouse.runner.inputs import read_inputs
 from retail_lakehouse.runner.set_aside import (
     SET_ASIDE_TABLE,
     SetAsideFilesError,
@@ -30,8 +33,6 @@ from retail_lakehouse.runner.set_aside import (
 )
 from retail_lakehouse.runner.streams import run_merge_stream
 from retail_lakehouse.runtime.logging import get_logger, log_context
-from retail_lakehouse.runtime.run_history import FAILED, SUCCEEDED, JobRun, RunHistory
-from retail_lakehouse.runtime.watermarks import Extraction, WatermarkStore
 
 log = get_logger("runner")
 
@@ -127,7 +128,9 @@ class JobRunner:
         elif job.reads_stream:
             counts = self._run_incremental_batches(job_name, job, context)
         else:
-            counts = self.batches.write(job_name, self._read_inputs(job, streaming=False), context)
+            counts = self.batches.write(
+                job_name, read_inputs(self.spark, self.loaded.config, job, streaming=False), context
+            )
         if spec.preserves_rows and counts.read != counts.written:
             raise ReconciliationError(
                 f"{job.output}: read {counts.read} rows but wrote {counts.written}; "
@@ -152,37 +155,29 @@ class JobRunner:
         go through deduplication, the rules and the configured write (foreachBatch); the other inputs are
         read whole for every batch. The checkpoint commits a batch only after its writes succeeded."""
         config = self.loaded.config
-        inputs = self._read_inputs(job, streaming=True)
-        source = inputs.pop(INCREMENTAL_INPUT)
+        source = read_inputs(self.spark, config, job, streaming=True, only=(INCREMENTAL_INPUT,))[INCREMENTAL_INPUT]
         if not source.isStreaming:  # a feed with no folder yet: one batch of no rows
+            inputs = read_inputs(self.spark, config, job, streaming=False)
             return self.batches.write(job_name, {**inputs, INCREMENTAL_INPUT: source}, context)
         checkpoint = f"{config.storage.checkpoint_root}/{job_name}"
-        totals = BatchCounts()
-        failures: list[BaseException] = []
-        query_id = stream_append.QueryId()
-
-        def process(batch: DataFrame, batch_id: int) -> None:
-            try:
-                # The checkpoint's query id names the writer: a batch repeated after a crash is not
-                # appended twice, and a new checkpoint (a deliberate re-run) is a new writer.
-                writer_id = f"{job_name}:{query_id.get()}"
-                counts = self.batches.write(
-                    job_name, {**inputs, INCREMENTAL_INPUT: batch}, context, idempotency=(writer_id, batch_id)
-                )
-                totals.add(counts)
-            except BaseException as exc:
-                failures.append(exc)
-                raise
-
-        writer = stream_append.foreach_batch_writer(source, process, checkpoint=checkpoint, query_name=job_name)
-        stream_append.await_query(query_id.start(writer), failures)
-        return totals
+        batches = IncrementalBatches(
+            self.loaded,
+            job_name,
+            context,
+            checkpoint,
+            counts_sink(self.spark, config.storage.ops_root, context.run_id, job_name),
+        )
+        writer = stream_append.foreach_batch_writer(source, batches, checkpoint=checkpoint, query_name=job_name)
+        stream_append.await_query(writer.start(), batches.failures)
+        return batches.counts.totals(self.spark)
 
     def _run_stream(
         self, job_name: str, job: JobSettings, context: TransformContext[BaseModel], trigger_seconds: float | None
     ) -> BatchCounts:
         config = self.loaded.config
-        result = self.loaded.transforms[job.transform].apply(self._read_inputs(job, streaming=True), context)
+        result = self.loaded.transforms[job.transform].apply(
+            read_inputs(self.spark, self.loaded.config, job, streaming=True), context
+        )
         if not result.isStreaming:
             # A feed with no folder yet: nothing to read, but readers of the table must find it.
             delta_tables.ensure_table(
@@ -196,6 +191,7 @@ class JobRunner:
             checkpoint=f"{config.storage.checkpoint_root}/{job_name}",
             table=config.tables[job.output],
             query_name=job_name,
+            run_id=context.run_id,
             trigger_seconds=trigger_seconds,
             table_name=job.output,
         )
@@ -294,30 +290,3 @@ class JobRunner:
             log.warning("extraction %d had been written before the interruption; not repeated", extraction.extraction)
             return BatchCounts()
         return BatchCounts(read=read, written=written)
-
-    def _read_inputs(self, job: JobSettings, *, streaming: bool) -> dict[str, DataFrame]:
-        config = self.loaded.config
-        inputs: dict[str, DataFrame] = {}
-        for alias, reference in job.inputs.items():
-            feed_name = feed_of(reference)
-            as_stream = streaming and alias == INCREMENTAL_INPUT
-            if feed_name is None and as_stream:
-                reader = self.spark.readStream.format("delta")
-                if config.tables[reference].change_data_feed:
-                    reader = reader.option("readChangeFeed", "true")
-                inputs[alias] = reader.load(config.storage.table_path(reference))
-            elif feed_name is None:
-                inputs[alias] = read_table(self.spark, config.storage.table_path(reference))
-            elif config.feeds[feed_name].format == "jdbc":
-                inputs[alias] = jdbc.read_jdbc_table(self.spark, config.feeds[feed_name])
-            else:
-                feed = config.feeds[feed_name]
-                path = config.storage.landing_path(str(feed.path))
-                present = path_exists(self.spark, path)
-                if not present and feed.required:
-                    raise MissingFeedError(f"feed {feed_name} is required, but its folder {path} does not exist")
-                if not present:
-                    log.info("feed %s has no folder yet (%s): read as no rows", feed_name, path)
-                # With nothing delivered there is nothing to stream: an empty batch stands in for the stream.
-                inputs[alias] = read_feed(self.spark, feed, path, incremental=as_stream and present, present=present)
-        return inputs

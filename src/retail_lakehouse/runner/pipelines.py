@@ -9,10 +9,10 @@ from dataclasses import dataclass, field
 from typing import TextIO
 
 from retail_lakehouse.config.dag import execution_order, job_dependencies
+from retail_lakehouse.ops.run_history import FAILED, JobRun
 from retail_lakehouse.runner.jobs import JobRunner
 from retail_lakehouse.runner.progress import PipelineProgress
 from retail_lakehouse.runtime.logging import get_logger, log_context
-from retail_lakehouse.runtime.run_history import FAILED, JobRun
 
 log = get_logger("pipeline")
 

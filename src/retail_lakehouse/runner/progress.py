@@ -6,8 +6,8 @@ import threading
 import time
 from typing import TextIO
 
+from retail_lakehouse.ops.run_history import JobRun
 from retail_lakehouse.runtime.logging import get_logger
-from retail_lakehouse.runtime.run_history import JobRun
 
 log = get_logger("progress")
 

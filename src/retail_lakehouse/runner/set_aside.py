@@ -25,9 +25,9 @@ from retail_lakehouse.core.contracts import BatchCounts
 from retail_lakehouse.core.errors import LakehouseError
 from retail_lakehouse.io.readers import read_feed
 from retail_lakehouse.io.storage_files import path_exists
+from retail_lakehouse.ops.run_history import ensure_ops_table
 from retail_lakehouse.runner.failures import describe_error
 from retail_lakehouse.runtime.local_rows import literal_rows
-from retail_lakehouse.runtime.run_history import ensure_ops_table
 
 SET_ASIDE_TABLE = "set_aside_files"
 SET_ASIDE_SCHEMA = StructType(

@@ -7,7 +7,7 @@ marks each Delta commit of the batch (userMetadata), so a repeated batch skips t
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 
 from pydantic import BaseModel
@@ -17,7 +17,8 @@ from retail_lakehouse.config.loader import LoadedConfig
 from retail_lakehouse.config.models import FeedSettings, JobSettings, LakehouseConfig, feed_of
 from retail_lakehouse.core.contracts import BatchCounts, OutputTable, TransformContext
 from retail_lakehouse.io.readers import read_feed, read_feed_stream
-from retail_lakehouse.io.stream_append import QueryId, await_query, foreach_batch_writer
+from retail_lakehouse.io.stream_append import await_query, checkpoint_query_id, foreach_batch_writer
+from retail_lakehouse.runner.batch_counts import CountsSink, counts_sink
 from retail_lakehouse.runtime.logging import get_logger
 
 log = get_logger("runner")
@@ -86,6 +87,65 @@ class StreamInputs(Mapping[str, DataFrame]):
         return len(self.feeds)
 
 
+@dataclass
+class MergeBatches:
+    """The foreachBatch callback of a merging stream. Picklable: under Spark Connect it runs in the server's
+    Python worker, with the micro-batch's own session, and reads the reference inputs there."""
+
+    config: LakehouseConfig
+    job_name: str
+    context: TransformContext[BaseModel]
+    merge_batch: Callable[[StreamMicroBatch], BatchCounts]
+    references: dict[str, tuple[FeedSettings, str]]
+    checkpoint: str
+    counts: CountsSink
+    failures: list[BaseException] = field(default_factory=list)
+    # Kept between the batches of one run, in the process the callback runs in.
+    writer_id: str | None = None
+    reference_rows: dict[str, DataFrame] | None = None
+    existing_tables: set[str] = field(default_factory=set)
+    finished_batches: list[int] = field(default_factory=list)
+    run_cache: dict[str, DataFrame] = field(default_factory=dict)
+
+    def __call__(self, batch: DataFrame, batch_id: int) -> None:
+        try:
+            spark = batch.sparkSession
+            if self.writer_id is None:
+                self.writer_id = f"{self.job_name}:{checkpoint_query_id(spark, self.checkpoint)}"
+            if self.reference_rows is None:
+                self.reference_rows = {
+                    alias: read_feed(spark, feed, path, incremental=False)
+                    for alias, (feed, path) in self.references.items()
+                }
+            micro_batch = StreamMicroBatch(
+                spark,
+                self.config,
+                self.config.jobs[self.job_name],
+                self.context,
+                batch,
+                self.reference_rows,
+                self.writer_id,
+                batch_id,
+                self.existing_tables,
+                self.finished_batches,
+                self.run_cache,
+            )
+            counts = self.merge_batch(micro_batch)
+            self.finished_batches.append(batch_id)
+            self.counts.add(spark, batch_id, counts)
+            log.info(
+                "micro-batch %d: read %d, wrote %d, quarantined %d, dropped %d duplicates",
+                batch_id,
+                counts.read,
+                counts.written,
+                counts.quarantined,
+                counts.duplicates,
+            )
+        except BaseException as exc:
+            self.failures.append(exc)  # seen by the caller in a classic session, where this runs in-process
+            raise
+
+
 def run_merge_stream(
     spark: SparkSession,
     loaded: LoadedConfig,
@@ -100,56 +160,28 @@ def run_merge_stream(
     merge_batch = spec.merge_batch
     if merge_batch is None:  # checked when configuration loads
         raise ValueError(f"transform {spec.name} does not merge micro-batches")
-    references: dict[str, DataFrame] = {}
+    references: dict[str, tuple[FeedSettings, str]] = {}
     stream_paths: dict[str, tuple[FeedSettings, str]] = {}
     for alias, reference in job.inputs.items():
         feed = config.feeds[str(feed_of(reference))]  # streaming jobs read feeds only (checked at load)
         path = config.storage.landing_path(str(feed.path))
         if alias in spec.reference_inputs:
-            references[alias] = read_feed(spark, feed, path, incremental=False)
+            references[alias] = (feed, path)
         else:
             stream_paths[alias] = (feed, path)
     events = spec.apply(StreamInputs(spark, stream_paths), context)
     checkpoint = f"{config.storage.checkpoint_root}/{job_name}"
-    totals = BatchCounts()
-    failures: list[BaseException] = []
-    query_id = QueryId()
-    existing_tables: set[str] = set()
-    run_cache: dict[str, DataFrame] = {}
-    finished_batches: list[int] = []
-
-    def process(batch: DataFrame, batch_id: int) -> None:
-        try:
-            micro_batch = StreamMicroBatch(
-                spark,
-                config,
-                job,
-                context,
-                batch,
-                references,
-                f"{job_name}:{query_id.get()}",
-                batch_id,
-                existing_tables,
-                finished_batches,
-                run_cache,
-            )
-            counts = merge_batch(micro_batch)
-            finished_batches.append(batch_id)
-            totals.add(counts)
-            log.info(
-                "micro-batch %d: read %d, wrote %d, quarantined %d, dropped %d duplicates",
-                batch_id,
-                counts.read,
-                counts.written,
-                counts.quarantined,
-                counts.duplicates,
-            )
-        except BaseException as exc:
-            failures.append(exc)
-            raise
-
-    writer = foreach_batch_writer(
-        events, process, checkpoint=checkpoint, query_name=job_name, trigger_seconds=trigger_seconds
+    batches = MergeBatches(
+        config,
+        job_name,
+        context,
+        merge_batch,
+        references,
+        checkpoint,
+        counts_sink(spark, config.storage.ops_root, context.run_id, job_name),
     )
-    await_query(query_id.start(writer), failures)
-    return totals
+    writer = foreach_batch_writer(
+        events, batches, checkpoint=checkpoint, query_name=job_name, trigger_seconds=trigger_seconds
+    )
+    await_query(writer.start(), batches.failures)
+    return batches.counts.totals(spark)

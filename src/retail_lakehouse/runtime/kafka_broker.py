@@ -8,29 +8,21 @@ from __future__ import annotations
 
 import argparse
 import shutil
-import signal
-import socket
 import subprocess
 import sys
 import tempfile
-import time
 import uuid
 from pathlib import Path
 from types import TracebackType
 
 from retail_lakehouse.core.errors import RuntimeSetupError
+from retail_lakehouse.runtime.local_process import free_port, serve_until_stopped, stop_process, wait_until_listening
 
 START_TIMEOUT_SECONDS = 60
 
 
 def default_kafka_jars_dir() -> Path:
     return Path(sys.prefix) / "share" / "retail-lakehouse" / "kafka"
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def _properties(port: int, controller_port: int, log_dir: Path, partitions: int) -> str:
@@ -100,26 +92,17 @@ class LocalKafkaBroker:
         )
         log = (self.data_dir / "broker.log").open("wb")
         self.process = subprocess.Popen(self._java("kafka.Kafka", str(config)), stdout=log, stderr=subprocess.STDOUT)
-        deadline = time.monotonic() + START_TIMEOUT_SECONDS
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeSetupError(f"the Kafka broker exited; see {self.data_dir / 'broker.log'}")
-            try:
-                with socket.create_connection(("127.0.0.1", self.port), timeout=1):
-                    return self
-            except OSError:
-                time.sleep(0.5)
-        self.stop()
-        raise RuntimeSetupError(f"the Kafka broker did not listen on {self.port} within {START_TIMEOUT_SECONDS} s")
+        wait_until_listening(
+            self.process,
+            self.port,
+            what="Kafka broker",
+            log=self.data_dir / "broker.log",
+            timeout_seconds=START_TIMEOUT_SECONDS,
+        )
+        return self
 
     def stop(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+        stop_process(self.process)
         self.process = None
         if self._own_data_dir:
             shutil.rmtree(self.data_dir, ignore_errors=True)
@@ -140,18 +123,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     with LocalKafkaBroker(args.port, partitions=args.partitions) as broker:
         print(f"Kafka broker listening on {broker.bootstrap_servers} (data in {broker.data_dir}); Ctrl-C stops it")
-        stopped = False
-
-        def request_stop(*_: object) -> None:
-            nonlocal stopped
-            stopped = True
-
-        signal.signal(signal.SIGTERM, request_stop)
-        try:
-            while not stopped and broker.process is not None and broker.process.poll() is None:
-                time.sleep(1)
-        except KeyboardInterrupt:
-            pass
+        serve_until_stopped(broker.process)
     return 0
 
 

@@ -6,13 +6,16 @@ Callers get the session from here once and pass it on explicitly; nothing keeps 
 from __future__ import annotations
 
 import os
+import socket
 import sys
 from collections.abc import Iterable, Mapping
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from pyspark.sql import SparkSession
 
 from retail_lakehouse.config.models import SparkSettings
+from retail_lakehouse.core.errors import RuntimeSetupError
 from retail_lakehouse.runtime.jars import default_jars_dir, local_runtime_jars
 
 LOG4J_CONFIG = Path(__file__).with_name("log4j2.properties")
@@ -88,6 +91,54 @@ def local_session_conf(
     return conf
 
 
+def remote_url(settings: SparkSettings, environ: Mapping[str, str] | None = None) -> str | None:
+    """The Spark Connect server to use: configuration's spark.remote, else SPARK_REMOTE; None for none."""
+    environ = os.environ if environ is None else environ
+    return settings.remote or environ.get("SPARK_REMOTE") or None
+
+
+# Settings a Spark Connect session takes at run time: the ones results depend on (timestamps parse and
+# print in UTC) and the ones sized from configuration.
+def connect_session_conf(settings: SparkSettings) -> dict[str, str]:
+    return {
+        "spark.sql.session.timeZone": "UTC",
+        "spark.sql.shuffle.partitions": str(settings.shuffle_partitions),
+    }
+
+
+DEFAULT_CONNECT_PORT = 15002
+CONNECT_PROBE_SECONDS = 10
+
+
+def check_reachable(url: str) -> None:
+    """Raises RuntimeSetupError, in one line, when nothing answers at the URL's host and port: the Connect
+    client would otherwise retry its first call for minutes before saying so."""
+    parsed = urlsplit(url.split(";", 1)[0])
+    if parsed.scheme != "sc" or not parsed.hostname:
+        raise RuntimeSetupError(f"a Spark Connect URL looks like sc://HOST:PORT, got {url}")
+    port = parsed.port or DEFAULT_CONNECT_PORT
+    try:
+        with socket.create_connection((parsed.hostname, port), timeout=CONNECT_PROBE_SECONDS):
+            return
+    except OSError as exc:
+        reason = exc.strerror or type(exc).__name__
+        raise RuntimeSetupError(
+            f"cannot reach the Spark Connect server at {parsed.hostname}:{port} ({reason})"
+        ) from None
+
+
+def connect_session(url: str, settings: SparkSettings) -> SparkSession:
+    """A Spark Connect session on the server at `url` (sc://HOST:PORT)."""
+    check_reachable(url)
+    try:
+        spark = SparkSession.builder.remote(url).getOrCreate()
+    except ImportError as exc:  # pyspark's Connect client needs grpcio and friends (pyspark[connect])
+        raise RuntimeSetupError(f"Spark Connect needs pyspark's connect extra: {exc}") from None
+    for key, value in connect_session_conf(settings).items():
+        spark.conf.set(key, value)
+    return spark
+
+
 def uses_existing_session(settings: SparkSettings, environ: Mapping[str, str] | None = None) -> bool:
     environ = os.environ if environ is None else environ
     return settings.session == "existing" or (settings.session == "auto" and runs_on_spark_platform(environ))
@@ -114,6 +165,9 @@ def get_spark_session(
     """
     if uses_existing_session(settings, environ):
         return SparkSession.builder.getOrCreate()
+    remote = remote_url(settings, environ)
+    if remote is not None:
+        return connect_session(remote, settings)
     redact = java_regex_matching_any(secret_values)
     if redact:
         # The JVM that getOrCreate launches inherits this process's environment.
@@ -126,3 +180,8 @@ def get_spark_session(
     for key, value in local_session_conf(settings, local_runtime_jars(jars_dir), warehouse_dir, log_folder).items():
         builder = builder.config(key, value)
     return builder.getOrCreate()
+
+
+def is_connect(spark: SparkSession) -> bool:
+    """Whether `spark` is a Spark Connect session (its foreachBatch callbacks run in the server's worker)."""
+    return type(spark).__module__.startswith("pyspark.sql.connect")

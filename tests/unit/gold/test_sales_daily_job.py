@@ -15,8 +15,8 @@ from retail_lakehouse.catalogue import catalogue
 from retail_lakehouse.config import LoadedConfig, load_config
 from retail_lakehouse.io import delta_tables
 from retail_lakehouse.io.delta_tables import current_version
+from retail_lakehouse.ops.run_history import SUCCEEDED
 from retail_lakehouse.runner.jobs import JobRunner
-from retail_lakehouse.runtime.run_history import SUCCEEDED
 from tests.helpers import minimal_base, write_conf
 from tests.unit.gold import silver_rows as rows
 
@@ -54,7 +54,7 @@ def merge_lines(spark: SparkSession, loaded: LoadedConfig, lines: DataFrame) -> 
     """What silver_transaction_lines does: a MERGE on the line key."""
     path = loaded.config.storage.table_path(LINES_TABLE)
     delta_tables.ensure_table(spark, path, lines.schema, loaded.config.tables[LINES_TABLE])
-    delta_tables.merge(spark, lines, path, ["transaction_id", "line_number"])
+    delta_tables.merge(lines, path, ["transaction_id", "line_number"])
 
 
 def independent_totals(spark: SparkSession, path: str) -> dict[tuple[Any, ...], list[Any]]:

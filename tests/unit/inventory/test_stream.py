@@ -17,8 +17,8 @@ from retail_lakehouse.catalogue import catalogue
 from retail_lakehouse.config import LoadedConfig, load_config
 from retail_lakehouse.inventory.positions import batch_computation, typed_items
 from retail_lakehouse.io.delta_tables import current_version
+from retail_lakehouse.ops.run_history import SUCCEEDED
 from retail_lakehouse.runner.jobs import JobRunner
-from retail_lakehouse.runtime.run_history import SUCCEEDED
 from retail_lakehouse.summary import summary_lines
 from tests.conftest import FIXTURES, REPO_ROOT
 

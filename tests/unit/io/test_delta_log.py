@@ -19,7 +19,7 @@ def table_of_several_operations(spark: SparkSession, path: str) -> None:
     for n in range(3):
         delta_tables.append(rows, path, TABLE, commit_marker=f"append-{n}")
     changes = spark.createDataFrame([(2, "2025-01-03"), (9, "2025-01-09")], "id INT, day STRING")
-    delta_tables.merge(spark, changes, path, ["id"], commit_marker="merged")
+    delta_tables.merge(changes, path, ["id"], commit_marker="merged")
     DeltaTable.forPath(spark, path).delete("id = 1")
 
 

@@ -70,13 +70,13 @@ def test_replace_where_replaces_only_the_dates_present(spark: SparkSession, tmp_
 def test_merge_upserts_and_rewrites_only_changed_rows(spark: SparkSession, tmp_path: Path) -> None:
     path = seeded_table(spark, tmp_path)
     changes = spark.createDataFrame([(D1, "1", 10), (D1, "2", 25), (D3, "4", 1)], SCHEMA)
-    written = rows_written(spark, path, lambda: delta_tables.merge(spark, changes, path, ["sale_date", "store_id"]))
+    written = rows_written(spark, path, lambda: delta_tables.merge(changes, path, ["sale_date", "store_id"]))
     expected = spark.createDataFrame([(D1, "1", 10), (D1, "2", 25), (D2, "1", 30), (D3, "4", 1)], SCHEMA)
     assert_df_equality(spark.read.format("delta").load(path), expected, ignore_row_order=True)
     # One update (store 2) and one insert; the unchanged row 1 is not rewritten.
     assert written == 2
     # Merging the same rows again writes nothing.
-    assert rows_written(spark, path, lambda: delta_tables.merge(spark, changes, path, ["sale_date", "store_id"])) == 0
+    assert rows_written(spark, path, lambda: delta_tables.merge(changes, path, ["sale_date", "store_id"])) == 0
 
 
 def test_merge_within_partitions_reads_only_the_partitions_of_the_batch(spark: SparkSession, tmp_path: Path) -> None:
@@ -86,8 +86,8 @@ def test_merge_within_partitions_reads_only_the_partitions_of_the_batch(spark: S
         data_file.unlink()
     changes = spark.createDataFrame([(D2, "1", 35), (D3, "4", 1)], SCHEMA)
     with pytest.raises(Exception, match=r"(?i)file"):
-        delta_tables.merge(spark, changes, path, ["store_id"])
-    delta_tables.merge(spark, changes, path, ["store_id"], within_partitions=["sale_date"])
+        delta_tables.merge(changes, path, ["store_id"])
+    delta_tables.merge(changes, path, ["store_id"], within_partitions=["sale_date"])
     after_d1 = spark.read.format("delta").load(path).where(f"sale_date > DATE'{D1}'")
     expected = spark.createDataFrame([(D2, "1", 35), (D3, "4", 1)], SCHEMA)
     assert_df_equality(after_d1, expected, ignore_row_order=True)
@@ -107,9 +107,9 @@ def test_partitions_of_names_each_partition_of_the_rows_with_nulls(spark: SparkS
 
 def test_merge_treats_nulls_as_values(spark: SparkSession, tmp_path: Path) -> None:
     path = seeded_table(spark, tmp_path)
-    delta_tables.merge(spark, spark.createDataFrame([(D1, "1", None)], SCHEMA), path, ["sale_date", "store_id"])
+    delta_tables.merge(spark.createDataFrame([(D1, "1", None)], SCHEMA), path, ["sale_date", "store_id"])
     again = spark.createDataFrame([(D1, "1", None)], SCHEMA)
-    assert rows_written(spark, path, lambda: delta_tables.merge(spark, again, path, ["sale_date", "store_id"])) == 0
+    assert rows_written(spark, path, lambda: delta_tables.merge(again, path, ["sale_date", "store_id"])) == 0
     row = spark.read.format("delta").load(path).where("store_id = '1' AND sale_date = DATE'2025-01-01'").first()
     assert row is not None and row["revenue"] is None
 
@@ -193,7 +193,7 @@ def test_marked_commits_are_read_from_the_newest_log_files_without_the_history(
     def no_history(*_: object) -> None:
         raise AssertionError("the history was read")
 
-    monkeypatch.setattr(DeltaTable, "history", no_history)
+    monkeypatch.setattr(delta_tables, "history", no_history)
     commits = delta_tables.marked_commits(spark, path, "a", "b", written_after=written_after, expected=2)
     assert [(c.operation, c.rows_written) for c in commits] == [("WRITE", 1), ("WRITE", 2)]
 
@@ -205,13 +205,13 @@ def test_marked_commits_not_all_in_the_log_files_read_are_searched_in_the_histor
     commits): the history decides, here that the skipped write made none."""
     path = seeded_table(spark, tmp_path)
     history_reads = []
-    history = DeltaTable.history
+    history = delta_tables.history
 
-    def counted_history(table: DeltaTable, limit: int | None = None) -> object:
+    def counted_history(session: SparkSession, table_path: str, limit: int) -> object:
         history_reads.append(limit)
-        return history(table, limit)
+        return history(session, table_path, limit)
 
-    monkeypatch.setattr(DeltaTable, "history", counted_history)
+    monkeypatch.setattr(delta_tables, "history", counted_history)
     assert delta_tables.marked_commits(spark, path, "never-written", written_after=dt.datetime.now()) == []
     assert history_reads == [delta_tables.FIRST_HISTORY_WINDOW]
 

@@ -138,7 +138,7 @@ def test_a_first_run_with_nothing_to_read_creates_the_table_empty(spark: SparkSe
     assert run(spark, file_stream(spark, landing), tmp_path) == StreamOutcome(0, 0, 0, 0)
     table = spark.read.format("delta").load(str(tmp_path / "table"))
     assert (table.count(), table.columns) == (0, ["id", "day"])
-    assert commits(spark, tmp_path) == [("CREATE TABLE", None)]
+    assert commits(spark, tmp_path) == [("CREATE TABLE AS SELECT", None)]
 
 
 def test_a_checkpoint_not_yet_written_replays_nothing(spark: SparkSession, tmp_path: Path) -> None:

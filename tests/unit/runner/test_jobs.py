@@ -7,8 +7,8 @@ from chispa import assert_df_equality
 from pyspark.sql import SparkSession
 
 from retail_lakehouse.io.delta_tables import current_version
+from retail_lakehouse.ops.run_history import FAILED, SUCCEEDED
 from retail_lakehouse.runner.jobs import JobRunner, describe_error
-from retail_lakehouse.runtime.run_history import FAILED, SUCCEEDED
 from tests.unit.runner.conftest import FAKE_SECRET, lakehouse_config, silver_job
 
 

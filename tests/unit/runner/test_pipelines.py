@@ -5,9 +5,9 @@ from pathlib import Path
 
 from pyspark.sql import SparkSession
 
+from retail_lakehouse.ops.run_history import FAILED, SUCCEEDED
 from retail_lakehouse.runner.jobs import JobRunner
 from retail_lakehouse.runner.pipelines import run_pipeline
-from retail_lakehouse.runtime.run_history import FAILED, SUCCEEDED
 from tests.unit.runner.conftest import lakehouse_config, silver_job
 
 

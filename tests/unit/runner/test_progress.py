@@ -3,8 +3,8 @@ from __future__ import annotations
 import io
 from datetime import UTC, datetime
 
+from retail_lakehouse.ops.run_history import SUCCEEDED, JobRun
 from retail_lakehouse.runner.progress import PipelineProgress
-from retail_lakehouse.runtime.run_history import SUCCEEDED, JobRun
 
 
 def run(job: str, written: int) -> JobRun:

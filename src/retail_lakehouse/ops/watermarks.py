@@ -13,14 +13,14 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from delta.tables import DeltaTable
 from pyspark.sql import SparkSession
 from pyspark.sql import functions as F
 from pyspark.sql.types import LongType, StringType, StructField, StructType, TimestampType
 
 from retail_lakehouse.core.errors import WatermarkTypeError
+from retail_lakehouse.io import delta_tables
+from retail_lakehouse.ops.run_history import ensure_ops_table
 from retail_lakehouse.runtime.local_rows import literal_rows
-from retail_lakehouse.runtime.run_history import ensure_ops_table
 
 WATERMARKS_TABLE = "jdbc_watermarks"
 STARTED = "started"
@@ -83,7 +83,7 @@ class WatermarkStore:
 
     def latest(self, feed: str) -> Extraction | None:
         """The feed's latest extraction and whether it was committed."""
-        if not DeltaTable.isDeltaTable(self.spark, self.path):
+        if not delta_tables.exists(self.spark, self.path):
             return None
         rows = (
             self.spark.read.format("delta")

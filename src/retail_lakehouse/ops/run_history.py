@@ -6,10 +6,11 @@ import threading
 from dataclasses import asdict, dataclass
 from datetime import datetime
 
-from delta.tables import DeltaTable
 from pyspark.sql import SparkSession
 from pyspark.sql.types import DoubleType, LongType, StringType, StructField, StructType, TimestampType
 
+from retail_lakehouse.config.models import TableSettings
+from retail_lakehouse.io import delta_tables
 from retail_lakehouse.runtime.local_rows import literal_rows
 
 JOB_RUNS_TABLE = "job_runs"
@@ -70,10 +71,7 @@ OPS_TABLE_PROPERTIES = {"delta.dataSkippingNumIndexedCols": "0", "delta.checkpoi
 
 
 def ensure_ops_table(spark: SparkSession, path: str, schema: StructType) -> None:
-    builder = DeltaTable.createIfNotExists(spark).location(path).addColumns(schema)
-    for key, value in OPS_TABLE_PROPERTIES.items():
-        builder = builder.property(key, value)
-    builder.execute()
+    delta_tables.ensure_table(spark, path, schema, TableSettings(properties=OPS_TABLE_PROPERTIES))
 
 
 class RunHistory:

@@ -8,7 +8,7 @@ import pytest
 from delta.tables import DeltaTable
 from pyspark.sql import SparkSession
 
-from retail_lakehouse.runtime.run_history import SUCCEEDED, JobRun, RunHistory
+from retail_lakehouse.ops.run_history import SUCCEEDED, JobRun, RunHistory
 
 
 def job_run(run_id: str, rows: int) -> JobRun:
