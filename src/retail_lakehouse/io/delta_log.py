@@ -1,13 +1,13 @@
 """A Delta table's newest commit records, read straight from the files of its log.
 
-`DeltaTable.history()` builds a DataFrame of every field of the commits it returns: 0.1 s even for one
-commit, paid after each write whose rows the runner counts, on a bronze job that otherwise takes 0.7 s
-(docs/benchmarks.md). A commit is one file of the log, `<version, 20 digits>.json`, whose first action
-is its commitInfo (the protocol puts it first); reading that line takes milliseconds.
+The table's history (`DESCRIBE HISTORY`) builds a DataFrame of every field of the commits it returns:
+0.1 s even for one commit, paid after each write whose rows the runner counts, on a bronze job that
+otherwise takes 0.7 s (docs/benchmarks.md). A commit is one file of the log, `<version, 20 digits>.json`,
+whose first action is its commitInfo (the protocol puts it first); reading that line takes milliseconds.
 
 Only an optimisation: where the log cannot be read this way (no JVM, as under Spark Connect, or a log
 whose newest commits are not yet in its folder, as with coordinated commits) callers get None and ask
-`DeltaTable.history()`.
+the history.
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ COMMIT_FILE = re.compile(r"/(\d{20})\.json$")
 
 @dataclass(frozen=True)
 class CommitInfo:
-    """A commit's commitInfo action: what `DeltaTable.history()` shows of it. The time is the writer's
+    """A commit's commitInfo action: what the table's history shows of it. The time is the writer's
     clock at the commit; history shows the commit file's modification time (the storage's clock) unless
     in-commit timestamps are enabled."""
 

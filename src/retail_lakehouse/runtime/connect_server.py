@@ -14,15 +14,13 @@ import os
 import shutil
 import subprocess
 import sys
-import tempfile
 from pathlib import Path
-from types import TracebackType
 
 import pyspark
 
 from retail_lakehouse.core.errors import RuntimeSetupError
 from retail_lakehouse.runtime.jars import default_jars_dir, local_runtime_jars
-from retail_lakehouse.runtime.local_process import free_port, serve_until_stopped, stop_process, wait_until_listening
+from retail_lakehouse.runtime.local_process import LocalServer, free_port, serve_until_stopped, wait_until_listening
 from retail_lakehouse.runtime.spark import driver_java_options
 
 START_TIMEOUT_SECONDS = 120
@@ -47,9 +45,11 @@ def server_conf(port: int, *, master: str, shuffle_partitions: int, warehouse_di
     }
 
 
-class LocalConnectServer:
+class LocalConnectServer(LocalServer):
     """Starts the server on a loopback port (a free one unless given), waits until it accepts connections,
     and stops it (and removes its folder) on exit."""
+
+    stop_timeout_seconds = 60
 
     def __init__(
         self,
@@ -66,9 +66,8 @@ class LocalConnectServer:
         self.driver_memory = driver_memory
         self.shuffle_partitions = shuffle_partitions
         self.jars_dir = jars_dir or default_jars_dir()
-        self._own_work_dir = work_dir is None
-        self.work_dir = work_dir or Path(tempfile.mkdtemp(prefix="lakehouse-connect-"))
-        self.process: subprocess.Popen[bytes] | None = None
+        super().__init__(work_dir, prefix="lakehouse-connect-")
+        self.work_dir = self.folder
 
     @property
     def url(self) -> str:
@@ -113,20 +112,6 @@ class LocalConnectServer:
             self.process, self.port, what="Spark Connect server", log=self.log, timeout_seconds=START_TIMEOUT_SECONDS
         )
         return self
-
-    def stop(self) -> None:
-        stop_process(self.process, timeout_seconds=60)
-        self.process = None
-        if self._own_work_dir:
-            shutil.rmtree(self.work_dir, ignore_errors=True)
-
-    def __enter__(self) -> LocalConnectServer:
-        return self.start()
-
-    def __exit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, traceback: TracebackType | None
-    ) -> None:
-        self.stop()
 
 
 def main(argv: list[str] | None = None) -> int:

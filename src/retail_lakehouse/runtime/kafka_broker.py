@@ -10,13 +10,11 @@ import argparse
 import shutil
 import subprocess
 import sys
-import tempfile
 import uuid
 from pathlib import Path
-from types import TracebackType
 
 from retail_lakehouse.core.errors import RuntimeSetupError
-from retail_lakehouse.runtime.local_process import free_port, serve_until_stopped, stop_process, wait_until_listening
+from retail_lakehouse.runtime.local_process import LocalServer, free_port, serve_until_stopped, wait_until_listening
 
 START_TIMEOUT_SECONDS = 60
 
@@ -47,7 +45,7 @@ def _properties(port: int, controller_port: int, log_dir: Path, partitions: int)
     )
 
 
-class LocalKafkaBroker:
+class LocalKafkaBroker(LocalServer):
     """Starts the broker on a loopback port (free ones unless given), waits until it accepts connections,
     and stops it (and removes its data) on exit."""
 
@@ -64,10 +62,9 @@ class LocalKafkaBroker:
         self.controller_port = free_port()
         self.partitions = partitions
         self.jars_dir = jars_dir or default_kafka_jars_dir()
-        self._own_data_dir = data_dir is None
-        self.data_dir = data_dir or Path(tempfile.mkdtemp(prefix="lakehouse-kafka-"))
+        super().__init__(data_dir, prefix="lakehouse-kafka-")
+        self.data_dir = self.folder
         self.heap = heap
-        self.process: subprocess.Popen[bytes] | None = None
 
     @property
     def bootstrap_servers(self) -> str:
@@ -100,20 +97,6 @@ class LocalKafkaBroker:
             timeout_seconds=START_TIMEOUT_SECONDS,
         )
         return self
-
-    def stop(self) -> None:
-        stop_process(self.process)
-        self.process = None
-        if self._own_data_dir:
-            shutil.rmtree(self.data_dir, ignore_errors=True)
-
-    def __enter__(self) -> LocalKafkaBroker:
-        return self.start()
-
-    def __exit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, traceback: TracebackType | None
-    ) -> None:
-        self.stop()
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -3,11 +3,15 @@ Connect server): a free loopback port, waiting until one listens, stopping it.""
 
 from __future__ import annotations
 
+import shutil
 import signal
 import socket
 import subprocess
+import tempfile
 import time
 from pathlib import Path
+from types import TracebackType
+from typing import Self
 
 from retail_lakehouse.core.errors import RuntimeSetupError
 
@@ -60,3 +64,32 @@ def serve_until_stopped(process: subprocess.Popen[bytes] | None) -> None:
             time.sleep(1)
     except KeyboardInterrupt:
         pass
+
+
+class LocalServer:
+    """A server process this project starts, in a folder of its own (a temporary one, removed when it
+    stops, unless given); a context manager that starts it and stops it."""
+
+    stop_timeout_seconds: float = 20
+
+    def __init__(self, folder: Path | None, *, prefix: str) -> None:
+        self._own_folder = folder is None
+        self.folder = folder or Path(tempfile.mkdtemp(prefix=prefix))
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> Self:
+        raise NotImplementedError
+
+    def stop(self) -> None:
+        stop_process(self.process, self.stop_timeout_seconds)
+        self.process = None
+        if self._own_folder:
+            shutil.rmtree(self.folder, ignore_errors=True)
+
+    def __enter__(self) -> Self:
+        return self.start()
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, traceback: TracebackType | None
+    ) -> None:
+        self.stop()

@@ -2,13 +2,17 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from pyspark.sql import SparkSession
 
 from retail_lakehouse.config.models import SparkSettings
+from retail_lakehouse.core.errors import RuntimeSetupError
 from retail_lakehouse.runtime.spark import (
+    check_reachable,
     get_spark_session,
     local_session_conf,
     owns_session,
+    remote_url,
     runs_on_spark_platform,
 )
 
@@ -62,3 +66,16 @@ def test_on_a_platform_the_existing_session_is_reused_unchanged(spark: SparkSess
     session = get_spark_session(settings, environ={"DATABRICKS_RUNTIME_VERSION": "17.3"})
     assert session is spark
     assert session.conf.get("spark.sql.shuffle.partitions") == "2"
+
+
+def test_a_spark_connect_url_is_checked_before_a_session_is_made() -> None:
+    with pytest.raises(RuntimeSetupError, match=r"^a Spark Connect URL looks like sc://HOST:PORT, got http://x:1$"):
+        check_reachable("http://x:1")
+    with pytest.raises(RuntimeSetupError, match=r"^cannot reach the Spark Connect server at 127\.0\.0\.1:1 \("):
+        check_reachable("sc://127.0.0.1:1/;user_id=me")
+
+
+def test_the_remote_comes_from_configuration_else_spark_remote() -> None:
+    assert remote_url(SparkSettings(remote="sc://a:1"), {"SPARK_REMOTE": "sc://b:2"}) == "sc://a:1"
+    assert remote_url(SparkSettings(), {"SPARK_REMOTE": "sc://b:2"}) == "sc://b:2"
+    assert remote_url(SparkSettings(), {}) is None
