@@ -282,11 +282,24 @@ def stop_requests() -> Iterator[threading.Event]:
             signal.signal(sig, handler)
 
 
+# The part of a trigger's duration spent handing a micro-batch to the sink: only a trigger that ran a batch
+# has it (a trigger that found nothing new reports progress too, under the next batch's id).
+RAN_A_BATCH = "addBatch"
+
+
 def input_rows_per_batch(query: StreamingQuery) -> dict[int, int]:
-    """Input rows of each finished micro-batch the query still reports. Read from the JVM's progress
+    """Input rows of each micro-batch the query ran and still reports. Read from the JVM's progress
     objects where there are some: pyspark's `recentProgress` converts every field of every update into
     Python, about 80 ms a call, which was a tenth of a bronze job with nothing new."""
     jvm_query = getattr(query, "_jsq", None)
     if jvm_query is None:  # Spark Connect has no JVM object to ask
-        return {int(update.batchId): int(update.numInputRows) for update in query.recentProgress}
-    return {int(update.batchId()): int(update.numInputRows()) for update in jvm_query.recentProgress()}
+        return {
+            int(update.batchId): int(update.numInputRows)
+            for update in query.recentProgress
+            if RAN_A_BATCH in update.durationMs
+        }
+    return {
+        int(update.batchId()): int(update.numInputRows())
+        for update in jvm_query.recentProgress()
+        if update.durationMs().containsKey(RAN_A_BATCH)
+    }

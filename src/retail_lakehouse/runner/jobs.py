@@ -252,7 +252,7 @@ class JobRunner:
     def _extract_incrementally(
         self, job: JobSettings, feed_name: str, context: TransformContext[BaseModel]
     ) -> BatchCounts:
-        """Rows changed since the last committed watermark, appended exactly once (see runtime.watermarks)."""
+        """Rows changed since the last committed watermark, appended exactly once (see ops.watermarks)."""
         config = self.loaded.config
         feed = config.feeds[feed_name]
         store = WatermarkStore(self.spark, config.storage.ops_root)

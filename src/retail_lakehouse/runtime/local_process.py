@@ -75,6 +75,7 @@ class LocalServer:
     def __init__(self, folder: Path | None, *, prefix: str) -> None:
         self._own_folder = folder is None
         self.folder = folder or Path(tempfile.mkdtemp(prefix=prefix))
+        self.folder.mkdir(parents=True, exist_ok=True)
         self.process: subprocess.Popen[bytes] | None = None
 
     def start(self) -> Self:

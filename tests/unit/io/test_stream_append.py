@@ -27,9 +27,19 @@ def file_stream(spark: SparkSession, landing: Path, **options: str) -> DataFrame
     return spark.readStream.schema(SCHEMA).options(**options).json(str(landing))
 
 
-def run(spark: SparkSession, df: DataFrame, tmp_path: Path) -> StreamOutcome:
+RUNS = iter(range(1, 1000))
+
+
+def run(spark: SparkSession, df: DataFrame, tmp_path: Path, run_id: str | None = None) -> StreamOutcome:
+    """One run of the append; each run has a run id of its own, as the runner gives it."""
     return append_stream(
-        spark, df, str(tmp_path / "table"), checkpoint=str(tmp_path / "checkpoint"), table=TABLE, query_name="q"
+        spark,
+        df,
+        str(tmp_path / "table"),
+        checkpoint=str(tmp_path / "checkpoint"),
+        table=TABLE,
+        query_name="q",
+        run_id=run_id or f"run-{next(RUNS)}",
     )
 
 
@@ -54,12 +64,13 @@ def test_each_batch_is_one_marked_commit_and_the_first_creates_the_configured_ta
     land(landing, "a.json", [1, 2, 3])
     land(landing, "b.json", [4, 5])
     # One file per micro-batch: two batches in one run.
-    first = run(spark, file_stream(spark, landing, maxFilesPerTrigger="1"), tmp_path)
+    first = run(spark, file_stream(spark, landing, maxFilesPerTrigger="1"), tmp_path, run_id="first")
     assert first == StreamOutcome(
         rows_read=5, rows_written=5, batches_committed=2, batches_already_committed=0, batch_ids=(0, 1)
     )
     writer = f"q:{query_id(tmp_path)}"
-    assert commits(spark, tmp_path) == [("CREATE TABLE AS SELECT", f"{writer}#0"), ("WRITE", f"{writer}#1")]
+    # The batch (query name, checkpoint query id, batch id), then the run that wrote it.
+    assert commits(spark, tmp_path) == [("CREATE TABLE AS SELECT", f"{writer}#0@first"), ("WRITE", f"{writer}#1@first")]
     detail = DeltaTable.forPath(spark, str(tmp_path / "table")).detail().first()
     assert detail is not None
     assert (detail["description"], detail["partitionColumns"]) == ("Test rows as received.", ["day"])
@@ -70,9 +81,9 @@ def test_each_batch_is_one_marked_commit_and_the_first_creates_the_configured_ta
     assert len(commits(spark, tmp_path)) == 2
 
     land(landing, "c.json", [6])
-    later = run(spark, file_stream(spark, landing), tmp_path)
+    later = run(spark, file_stream(spark, landing), tmp_path, run_id="later")
     assert later == StreamOutcome(1, 1, 1, 0, batch_ids=(2,))
-    assert commits(spark, tmp_path)[-1] == ("WRITE", f"{writer}#2")
+    assert commits(spark, tmp_path)[-1] == ("WRITE", f"{writer}#2@later")
     assert ids(spark, tmp_path) == [1, 2, 3, 4, 5, 6]
 
 

@@ -11,9 +11,9 @@ from pyspark.sql import SparkSession
 
 from retail_lakehouse.catalogue import catalogue
 from retail_lakehouse.config import LoadedConfig, load_config
+from retail_lakehouse.ops import watermarks
 from retail_lakehouse.ops.run_history import FAILED, SUCCEEDED
 from retail_lakehouse.runner.jobs import JobRunner
-from retail_lakehouse.runtime import watermarks
 from tests.helpers import write_conf
 from tests.unit.io.test_jdbc import crm_database
 
