@@ -32,6 +32,6 @@ def spark(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SparkSession]:
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Tests marked `long` go first (stable otherwise): with `pytest -n 2 --dist worksteal` the longest
-    test then starts at once beside the rest instead of ending the run alone."""
-    items.sort(key=lambda item: item.get_closest_marker("long") is None)
+    """Tests marked `long` go first, `longest` before them (stable otherwise): with `pytest -n 2 --dist
+    worksteal` the longest tests then start at once beside the rest instead of ending the run alone."""
+    items.sort(key=lambda item: (item.get_closest_marker("longest") is None, item.get_closest_marker("long") is None))

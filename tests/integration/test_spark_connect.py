@@ -13,7 +13,7 @@ from deltalake import DeltaTable
 from retail_lakehouse.runtime.connect_server import LocalConnectServer
 from tests.integration.conftest import Workspace
 
-pytestmark = [pytest.mark.integration, pytest.mark.long]
+pytestmark = [pytest.mark.integration, pytest.mark.long, pytest.mark.longest]
 
 # Columns that name the run or the moment that wrote a row: they differ between any two runs.
 RUN_COLUMNS = {
