@@ -190,6 +190,7 @@ def append_stream(
     stream is added to it (the table's schema_evolution policy). What the run wrote is read back from the
     commits carrying its run id: the same whether the batches ran here or in a Spark Connect server's worker.
     """
+    table_existed = delta_tables.exists(spark, path)
     append_batches = AppendBatches(
         path=path,
         table=table,
@@ -198,7 +199,7 @@ def append_stream(
         checkpoint=checkpoint,
         checkpoint_state=read_checkpoint_state(spark, checkpoint),
         run_id=run_id,
-        table_exists=delta_tables.exists(spark, path),
+        table_exists=table_existed,
     )
     writer = foreach_batch_writer(
         df, append_batches, checkpoint=checkpoint, query_name=query_name, trigger_seconds=trigger_seconds
@@ -206,8 +207,8 @@ def append_stream(
     written_after = dt.datetime.now()
     query = writer.start()
     rows_per_batch = await_query(query, append_batches.failures)
-    if not rows_per_batch:
-        if not delta_tables.exists(spark, path):
+    if not rows_per_batch:  # no batch ran, so none created the table
+        if not table_existed:
             delta_tables.ensure_table(spark, path, df.schema, table)
         return StreamOutcome(0, 0, 0, 0)
     query_id = str(query.id)
