@@ -193,8 +193,8 @@ class TransformSpec:
 
     def apply(self, inputs: Mapping[str, DataFrame], context: TransformContext[BaseModel]) -> DataFrame:
         """Calls the function with its inputs by name (the stream's inputs only, for a merging stream), its
-        typed parameters and the context. `inputs` is only indexed, never listed whole (a lazy mapping opens
-        a stream only when asked)."""
+        typed parameters and the context. Of `inputs` only the keys are listed and only the values passed
+        are taken (a lazy mapping opens a stream only when asked)."""
         arguments: dict[str, Any] = {
             alias: inputs[alias]
             for alias in self.inputs_read(context.params, list(inputs))
