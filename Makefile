@@ -7,17 +7,42 @@ BIN := $(VENV)/bin
 # The JVM jars live beside the Python packages they belong to; the session factory finds them there.
 JARS_DIR := $(VENV)/share/retail-lakehouse/jars
 KAFKA_JARS_DIR := $(VENV)/share/retail-lakehouse/kafka
+# The dashboard's npm project, and where its built front-end files go inside the package.
+FRONTEND := src/retail_lakehouse/serve/frontend
+DASHBOARD_VENDOR := src/retail_lakehouse/serve/static/vendor
 
-.PHONY: setup demo test lint unit integration clean help kafka connect
+.PHONY: setup demo test lint unit integration clean help kafka connect dashboard browser
 
 help:
 	@echo "make demo   set up, generate the default data set, run every pipeline and the inventory stream, print a summary"
 	@echo "make test   set up, lint (ruff, mypy), run the whole test suite"
 	@echo "make setup  create .venv, install pinned dependencies, fetch the JVM jars (idempotent)"
 	@echo "make kafka  run a local Apache Kafka broker (KRaft) on 127.0.0.1:$(KAFKA_PORT) until Ctrl-C"
+	@echo "make dashboard  serve the dashboard and read API over the gold tables on http://127.0.0.1:$(DASHBOARD_PORT)/"
+	@echo "make browser  install Debian's chromium and chromium-driver when missing (the dashboard's browser tests)"
 	@echo "make connect  run a local Spark Connect server with Delta on sc://127.0.0.1:$(CONNECT_PORT) until Ctrl-C"
 
-setup: $(VENV)/.installed $(JARS_DIR)/.fetched $(KAFKA_JARS_DIR)/.fetched
+setup: $(VENV)/.installed $(JARS_DIR)/.fetched $(KAFKA_JARS_DIR)/.fetched $(DASHBOARD_VENDOR)/.copied
+
+# The dashboard's front-end libraries, pinned by the committed package-lock.json; install scripts are not
+# run (swagger-ui-dist's would report the download). The built files ship inside the package.
+$(DASHBOARD_VENDOR)/.copied: $(FRONTEND)/package.json $(FRONTEND)/package-lock.json
+	@command -v npm >/dev/null || { echo "npm is needed to install the dashboard's chart library: apt-get install npm" >&2; exit 2; }
+	npm ci --prefix $(FRONTEND) --ignore-scripts --no-audit --no-fund --loglevel=error
+	mkdir -p $(DASHBOARD_VENDOR)
+	cp $(FRONTEND)/node_modules/chart.js/dist/chart.umd.min.js \
+		$(FRONTEND)/node_modules/swagger-ui-dist/swagger-ui-bundle.js \
+		$(FRONTEND)/node_modules/swagger-ui-dist/swagger-ui.css $(DASHBOARD_VENDOR)/
+	@touch $@
+
+# Debian's Chromium for the dashboard's browser tests (Playwright drives it; its own browser download
+# cannot work offline). Needs root, as on CI; elsewhere it says what to install.
+CHROMIUM ?= /usr/bin/chromium
+browser:
+	@if [ -x $(CHROMIUM) ]; then exit 0; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null; \
+	else echo "the browser tests need $(CHROMIUM): sudo apt-get install chromium chromium-driver" >&2; exit 2; fi
 
 $(VENV)/.installed: pyproject.toml constraints.txt
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -54,6 +79,12 @@ demo: setup
 	$(DEMO_SECRETS) $(BIN)/lakehouse pipeline all
 	$(DEMO_SECRETS) $(BIN)/lakehouse stream inventory --available-now
 	$(DEMO_SECRETS) $(BIN)/lakehouse summary
+	@echo
+	@echo "Open the dashboard: make dashboard, then http://127.0.0.1:$(DASHBOARD_PORT)/ (API docs at /docs)"
+
+DASHBOARD_PORT ?= 8050
+dashboard: setup
+	$(BIN)/lakehouse serve --port $(DASHBOARD_PORT)
 
 lint: setup
 	$(BIN)/ruff check src tests jobs bench
@@ -64,7 +95,7 @@ lint: setup
 # beside the rest. Three were slower on 2 cores: the suite took 20 minutes instead of about 16.
 PYTEST_WORKERS ?= 2
 
-test: setup lint
+test: setup browser lint
 	$(BIN)/pytest -n $(PYTEST_WORKERS) --dist worksteal
 
 unit: setup

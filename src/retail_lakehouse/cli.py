@@ -17,6 +17,9 @@ from retail_lakehouse.config import LoadedConfig, load_config
 from retail_lakehouse.core.errors import EXIT_USAGE, ConfigError, LakehouseError, exit_code
 from retail_lakehouse.runtime.logging import configure_logging
 
+# Commands that run no job read no secret, so they work before any secret is set.
+COMMANDS_WITHOUT_SECRETS = frozenset({"jobs", "generate", "serve"})
+
 
 class OneLineParser(argparse.ArgumentParser):
     """argparse that reports a usage error as one line (and exit code 2), like every other user error."""
@@ -101,6 +104,11 @@ def build_parser() -> OneLineParser:
         default="kafka",
         help="kafka: the Kafka protocol (a broker, or Event Hubs' Kafka endpoint); eventhubs: the azure-eventhub SDK",
     )
+    serve = command("serve", "the dashboard and read API over the gold tables (no Spark)")
+    serve.add_argument(
+        "--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1: this machine only)"
+    )
+    serve.add_argument("--port", type=int, default=8050, help="port (default 8050)")
     command("summary", "print a short summary of the gold tables: top stores, segments, rules, price moves")
     generate = command("generate", "write synthetic source feeds into the landing zone")
     generate.add_argument(
@@ -132,7 +140,13 @@ def main(argv: Sequence[str] | None = None, *, stdout: TextIO | None = None, std
         from retail_lakehouse.catalogue import catalogue  # the transforms: imported once the command is parsed
 
         overrides = [*(args.overrides or ()), *([f"spark.remote={args.remote}"] if args.remote else [])]
-        loaded = load_config(transforms=catalogue(), env=args.env, conf_dir=args.conf_dir, set_overrides=overrides)
+        loaded = load_config(
+            transforms=catalogue(),
+            env=args.env,
+            conf_dir=args.conf_dir,
+            set_overrides=overrides,
+            resolve_secrets=args.command not in COMMANDS_WITHOUT_SECRETS,
+        )
         configure_logging(loaded.config.logging, loaded.redactor, stderr)
         from retail_lakehouse import commands
 

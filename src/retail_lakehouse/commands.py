@@ -49,6 +49,11 @@ def dispatch(args: argparse.Namespace, loaded: LoadedConfig, stdout: TextIO, std
         return report(PipelineOutcome(pipeline_run_id=run.run_id, runs=[run]), loaded, stdout, stderr)
     if args.command == "replay":
         return replay_feed(loaded, args, stdout)
+    if args.command == "serve":
+        from retail_lakehouse.serve.server import serve
+
+        serve(loaded, args.host, args.port, stdout)
+        return EXIT_OK
     if args.command == "summary":
         from retail_lakehouse.summary import summary_lines
 

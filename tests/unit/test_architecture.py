@@ -22,7 +22,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("io",),
     ("ops",),
     ("quality",),
-    ("bronze", "silver", "generator", "replay", "summary"),
+    ("bronze", "silver", "generator", "replay", "summary", "serve"),
     ("gold", "inventory"),
     ("runner",),
     ("catalogue",),

@@ -43,7 +43,10 @@ def load_config(
     set_overrides: Sequence[str] = (),
     environ: Mapping[str, str] | None = None,
     secret_backend: SecretBackend | None = None,
+    resolve_secrets: bool = True,
 ) -> LoadedConfig:
+    """The validated configuration of `env`. With resolve_secrets=False (commands that run no job), secret
+    references stay as their `${secret:NAME}` text and no secret backend is asked."""
     environ = os.environ if environ is None else environ
     env = env or environ.get("LAKEHOUSE_ENV") or DEFAULT_ENV
     conf_dir = conf_dir or default_conf_dir(environ)
@@ -51,8 +54,10 @@ def load_config(
     try:
         tree = load_layers(conf_dir, env, set_overrides, environ)
         secrets = _validate(SecretsSettings, tree.values.get("secrets", {}), tree, prefix=("secrets",))
-        backend = secret_backend or backend_from_settings(secrets.model_dump(), environ)
-        resolved = resolve_secret_references(tree.values, backend, redactor, tree.origin_of)
+        resolved = tree.values
+        if resolve_secrets:
+            backend = secret_backend or backend_from_settings(secrets.model_dump(), environ)
+            resolved = resolve_secret_references(tree.values, backend, redactor, tree.origin_of)
         config = _validate(LakehouseConfig, {**resolved, "env": env, "conf_dir": str(conf_dir)}, tree)
         check_references(config, transforms, tree)
     except ConfigError as exc:

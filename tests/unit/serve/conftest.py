@@ -1,0 +1,33 @@
+"""A hand-built gold lakehouse and the dashboard app over it (FastAPI's test client; no server, no Spark)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+
+from retail_lakehouse.catalogue import catalogue
+from retail_lakehouse.config import LoadedConfig, load_config
+from retail_lakehouse.serve.app import app_for
+from tests.unit.serve.gold_lakehouse import write_gold
+
+
+def config_for(root: Path) -> LoadedConfig:
+    overrides = [f"storage.root={root}", f"storage.landing={root / 'landing'}"]
+    return load_config(transforms=catalogue(), set_overrides=overrides, resolve_secrets=False)
+
+
+@pytest.fixture
+def lakehouse(tmp_path: Path) -> Path:
+    root = tmp_path / "lakehouse"
+    write_gold(root)
+    return root
+
+
+@pytest.fixture
+def client(lakehouse: Path) -> Iterator[TestClient]:
+    # recheck_seconds=0: every request looks for a newer table version (the tests commit new ones).
+    with TestClient(app_for(config_for(lakehouse), recheck_seconds=0)) as test_client:
+        yield test_client
