@@ -7,7 +7,9 @@ const COLORS = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b"
 const GENDER_COLORS = { Female: "#d62728", Male: "#1f77b4", Other: "#2ca02c", Unknown: "#7f7f7f" };
 const LIVE_REFRESH_MS = 3000;
 
-const dashboard = { charts: {}, data: {}, loads: 0 };
+// `generation` counts refreshes: an answer to an older refresh (filters changed meanwhile) is dropped, so
+// the visuals always show the latest filters whatever order the answers arrive in.
+const dashboard = { charts: {}, data: {}, loads: 0, generation: 0 };
 window.dashboard = dashboard;
 Chart.defaults.animation = false;
 Chart.defaults.maintainAspectRatio = false;
@@ -163,19 +165,21 @@ function drawChart(id, canvas, type, rows, { x, y, series, stacked = false, hori
 }
 
 // Loads one visual: fetches its endpoint with the filter query, keeps the rows, fills chart and table.
-async function loadPanel(view, endpoint, query, render) {
+async function loadPanel(view, endpoint, query, render, generation = dashboard.generation) {
   const url = `/api/${endpoint}${query.toString() ? `?${query}` : ""}`;
   const csvQuery = new URLSearchParams(query);
   csvQuery.set("format", "csv");
   view.csv.href = `/api/${endpoint}?${csvQuery}`;
   try {
     const body = await getJSON(url);
+    if (generation !== dashboard.generation) return null;
     view.message.textContent = "";
     view.node.classList.remove("error");
     dashboard.data[view.node.id] = body;
     render(body);
     return body;
   } catch (error) {
+    if (generation !== dashboard.generation) return null;
     view.message.textContent = error.message;
     view.node.classList.add("error");
     dashboard.data[view.node.id] = { error: error.message };
@@ -183,7 +187,10 @@ async function loadPanel(view, endpoint, query, render) {
   }
 }
 
-function loaded(description) {
+// Marks the page as showing the answers to `query` (tests and the benchmark wait for it).
+function loaded(description, query, generation) {
+  if (generation !== dashboard.generation) return;
+  document.body.dataset.query = query.toString();
   dashboard.loads += 1;
   document.body.dataset.loads = String(dashboard.loads);
   document.body.dataset.state = "ready";
@@ -233,6 +240,7 @@ async function insightsPage(main) {
     el("div", { class: "grid" }, revenueTrend.node, unitsTrend.node, byCategory.node, categorySplit.node),
   );
   async function refresh(query) {
+    const generation = ++dashboard.generation;
     document.body.dataset.state = "loading";
     await Promise.all([
       loadPanel(cards, "insights/cards", query, (body) => {
@@ -263,7 +271,7 @@ async function insightsPage(main) {
         categorySplit.csv.href = byCategory.csv.href;
       }),
     ]);
-    loaded(`insights: ${query.toString() || "no filter"}`);
+    loaded(`insights: ${query.toString() || "no filter"}`, query, generation);
   }
   await refresh(bar.query());
 }
@@ -276,6 +284,7 @@ async function salesPage(main) {
   const bar = filterBar({ dates: true, multi: ["region", "category", "channel"] }, choices, refresh);
   main.append(bar.node, el("div", { class: "grid" }, regionCategory.node, trend.node, stores.node));
   async function refresh(query) {
+    const generation = ++dashboard.generation;
     document.body.dataset.state = "loading";
     await Promise.all([
       loadPanel(regionCategory, "sales/by-region-category", query, (body) => {
@@ -297,7 +306,7 @@ async function salesPage(main) {
           ["net_revenue", "Net revenue", "money"], ["quantity_sold", "Units"]]);
       }),
     ]);
-    loaded(`sales: ${query.toString() || "no filter"}`);
+    loaded(`sales: ${query.toString() || "no filter"}`, query, generation);
   }
   await refresh(bar.query());
 }
@@ -315,6 +324,7 @@ async function inventoryPage(main) {
   main.append(bar.node, el("div", { class: "cards" }, shortCount.node, alertCount.node, version.node),
     el("div", { class: "grid" }, short.node, alerts.node, stock.node, orders.node));
   async function refresh(query) {
+    const generation = ++dashboard.generation;
     const limited = new URLSearchParams(query);
     await Promise.all([
       loadPanel(short, "inventory/short-positions", limited, (body) => {
@@ -339,7 +349,7 @@ async function inventoryPage(main) {
           ["reorder_point_quantity", "Reorder point"], ["basis", "Basis"], ["order_quantity", "Order"]]);
       }),
     ]);
-    loaded(`inventory refreshed ${new Date().toLocaleTimeString()} (every ${LIVE_REFRESH_MS / 1000} s)`);
+    loaded(`inventory refreshed ${new Date().toLocaleTimeString()} (every ${LIVE_REFRESH_MS / 1000} s)`, query, generation);
   }
   await refresh(bar.query());
   // Live: the stream merges into the positions while this page is open; re-read every few seconds.
@@ -384,7 +394,7 @@ async function customersPage(main) {
         ["projected_annual_margin", "Projected margin", "money"], ["margin_gain", "Gain", "money"]]);
     }),
   ]);
-  loaded("customers, basket and pricing");
+  loaded("customers, basket and pricing", new URLSearchParams(), dashboard.generation);
 }
 
 const PAGES = { insights: insightsPage, sales: salesPage, inventory: inventoryPage, customers: customersPage };
