@@ -101,7 +101,7 @@ class GoldApi:
         ) -> Response:
             insights.check(self.reader, filters)
             with self.reader.cursor(insights.TABLES) as cursor:
-                found = insights.cards(cursor, filters)
+                found = insights.cards(cursor, filters, insights.customer_counting(self.reader))
             versions = {table: self.reader.version(table) for table in insights.TABLES}
             if fmt == "csv":
                 return answer("insights_cards", found["gender_split"], fmt, {}, versions)
@@ -124,7 +124,11 @@ class GoldApi:
         ) -> Response:
             insights.check(self.reader, filters)
             return self.read(
-                "insights_by_category", insights.TABLES, lambda c: insights.by_category(c, filters), fmt, filters
+                "insights_by_category",
+                insights.TABLES,
+                lambda c: insights.by_category(c, filters, insights.customer_counting(self.reader)),
+                fmt,
+                filters,
             )
 
         @api.get("/sales/options", tags=["sales performance"], summary="Filter values and the date range")

@@ -3,7 +3,9 @@ all served from the package (nothing is fetched from the network by the browser 
 
 from __future__ import annotations
 
+import contextlib
 import html
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
 from string import Template
@@ -80,8 +82,19 @@ def _missing_banner(reader: GoldReader, page: Page, how: HowToBuildFor) -> str:
 
 
 def create_app(reader: GoldReader, how: HowToBuildFor) -> FastAPI:
-    """The app over `reader`'s tables; `how` says how to build a missing table."""
+    """The app over `reader`'s tables; `how` says how to build a missing table. While it serves, the
+    reader's poller keeps the tables current."""
+
+    @contextlib.asynccontextmanager
+    async def polling(_: FastAPI) -> AsyncIterator[None]:
+        reader.start_polling()
+        try:
+            yield
+        finally:
+            reader.stop_polling()
+
     app = FastAPI(
+        lifespan=polling,
         title="Retail lakehouse read API",
         version=__version__,
         description="Read-only JSON (or CSV with format=csv) behind every visual of the dashboard, over the "
@@ -134,12 +147,20 @@ def create_app(reader: GoldReader, how: HowToBuildFor) -> FastAPI:
     return app
 
 
-def app_for(loaded: LoadedConfig, *, recheck_seconds: float = 1.0) -> FastAPI:
+# Memory the insights page's customer bitmaps may take (cells x customers / 8 bytes); above it, distinct
+# customers are counted from their keys instead (slower, exact as well).
+BITMAP_BUDGET_BYTES = 512 * 1024 * 1024
+
+
+def app_for(
+    loaded: LoadedConfig, *, recheck_seconds: float = 1.0, bitmap_budget_bytes: int = BITMAP_BUDGET_BYTES
+) -> FastAPI:
     """The dashboard over the gold tables of the configured lakehouse."""
     config = loaded.config
     reader = GoldReader(
         {table: config.storage.table_path(table) for table in DASHBOARD_TABLES},
         shapes={**insights.SHAPES, **sales.SHAPES},
+        derived=(*insights.derived(bitmap_budget_bytes), *sales.DERIVED, inventory.STATUS),
         recheck_seconds=recheck_seconds,
     )
     return create_app(reader, lambda missing: how_to_build(loaded, missing, is_delta_table))

@@ -8,18 +8,31 @@ from typing import Any
 
 import duckdb
 
-from retail_lakehouse.serve.gold import GoldReader
+from retail_lakehouse.serve.gold import Derived, GoldReader
 from retail_lakehouse.serve.query import BadFilterError, Row, Where, check_known, known_values, rows
 
 POSITION_TABLES = ("gold/inventory_positions", "gold/inventory_reorder_points")
 ALERT_TABLES = ("gold/inventory_alerts",)
-# Positions with their reorder point (null where none is set) and how far below each threshold they are.
-POSITIONS = """
-    SELECT p.store_id, p.product_id, p.quantity_on_hand, p.safety_stock_quantity, r.reorder_point_quantity,
-           coalesce(p.below_safety_stock, false) AS below_safety_stock,
-           coalesce(p.quantity_on_hand < r.reorder_point_quantity, false) AS below_reorder_point,
-           p.last_change_ts, p.updated_at
-    FROM inventory_positions p LEFT JOIN inventory_reorder_points r USING (store_id, product_id)"""
+# Built when positions or reorder points load: each position with its reorder point (null where none is
+# set), whether it is below either threshold and by how much, and the order that would restore it - the
+# reorder point minus on hand, the safety stock standing in where there is no reorder point.
+STATUS = Derived(
+    "inventory_status",
+    ("inventory_positions", "inventory_reorder_points"),
+    """WITH positions AS (
+         SELECT p.store_id, p.product_id, p.quantity_on_hand, p.safety_stock_quantity, r.reorder_point_quantity,
+                coalesce(p.below_safety_stock, false) AS below_safety_stock,
+                coalesce(p.quantity_on_hand < r.reorder_point_quantity, false) AS below_reorder_point,
+                p.last_change_ts, p.updated_at
+         FROM inventory_positions p LEFT JOIN inventory_reorder_points r USING (store_id, product_id))
+       SELECT *,
+              greatest(coalesce(safety_stock_quantity, 0), coalesce(reorder_point_quantity, 0)) - quantity_on_hand
+                  AS shortfall,
+              CASE WHEN reorder_point_quantity IS NOT NULL THEN 'reorder_point'
+                   WHEN safety_stock_quantity IS NOT NULL THEN 'safety_stock' END AS basis,
+              coalesce(reorder_point_quantity, safety_stock_quantity) - quantity_on_hand AS order_quantity
+       FROM positions ORDER BY store_id""",
+)
 
 
 def _limit(limit: int) -> int:
@@ -51,10 +64,9 @@ def short_positions(cursor: duckdb.DuckDBPyConnection, stores: Sequence[str], li
     where.clauses.append("(below_safety_stock OR below_reorder_point)")
     return rows(
         cursor,
-        f"""WITH positions AS ({POSITIONS})
-            SELECT *, greatest(coalesce(safety_stock_quantity, 0), coalesce(reorder_point_quantity, 0))
-                      - quantity_on_hand AS shortfall
-            FROM positions {where.sql()}
+        f"""SELECT store_id, product_id, quantity_on_hand, safety_stock_quantity, reorder_point_quantity,
+                   below_safety_stock, below_reorder_point, shortfall, last_change_ts, updated_at
+            FROM inventory_status {where.sql()}
             ORDER BY shortfall DESC, store_id, product_id LIMIT {_limit(limit)}""",
         where.params,
     )
@@ -76,12 +88,11 @@ def stock_by_store(cursor: duckdb.DuckDBPyConnection, stores: Sequence[str]) -> 
     where = _stores(stores)
     return rows(
         cursor,
-        f"""WITH positions AS ({POSITIONS})
-            SELECT store_id, count(*) AS positions, sum(quantity_on_hand) AS quantity_on_hand,
+        f"""SELECT store_id, count(*) AS positions, sum(quantity_on_hand) AS quantity_on_hand,
                    count(*) FILTER (WHERE below_safety_stock) AS below_safety_stock,
                    count(*) FILTER (WHERE below_reorder_point) AS below_reorder_point,
                    max(last_change_ts) AS last_change_ts
-            FROM positions {where.sql()} GROUP BY store_id ORDER BY store_id""",
+            FROM inventory_status {where.sql()} GROUP BY store_id ORDER BY store_id""",
         where.params,
     )
 
@@ -93,14 +104,9 @@ def replenishment(cursor: duckdb.DuckDBPyConnection, stores: Sequence[str], limi
     where.clauses.append("order_quantity > 0")
     return rows(
         cursor,
-        f"""WITH positions AS ({POSITIONS}),
-            suggested AS (
-              SELECT store_id, product_id, quantity_on_hand, reorder_point_quantity, safety_stock_quantity,
-                     CASE WHEN reorder_point_quantity IS NOT NULL THEN 'reorder_point'
-                          WHEN safety_stock_quantity IS NOT NULL THEN 'safety_stock' END AS basis,
-                     coalesce(reorder_point_quantity, safety_stock_quantity) - quantity_on_hand AS order_quantity
-              FROM positions)
-            SELECT * FROM suggested {where.sql()}
+        f"""SELECT store_id, product_id, quantity_on_hand, reorder_point_quantity, safety_stock_quantity, basis,
+                   order_quantity
+            FROM inventory_status {where.sql()}
             ORDER BY order_quantity DESC, store_id, product_id LIMIT {_limit(limit)}""",
         where.params,
     )

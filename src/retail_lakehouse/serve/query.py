@@ -47,9 +47,12 @@ class Where:
         return self
 
     def any_of(self, column: str, name: str, values: Sequence[str] | None) -> Where:
+        """`column IN (...)` with one bound parameter per value (an IN list can skip row groups, a list
+        parameter cannot)."""
         if values:
-            self.clauses.append(f"list_contains(${name}, {column})")
-            self.params[name] = list(values)
+            names = [f"{name}_{index}" for index in range(len(values))]
+            self.clauses.append(f"{column} IN ({', '.join(f'${n}' for n in names)})")
+            self.params.update(zip(names, values, strict=True))
         return self
 
     def equals(self, column: str, name: str, value: object | None) -> Where:

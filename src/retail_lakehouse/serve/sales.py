@@ -1,7 +1,9 @@
 """The sales-performance page's data: revenue by region and category, store benchmarking, the daily trend.
 
 Facts are `gold/sales_daily`; a store's region and format come from `gold/store_performance` and a
-product's category (its top-level department) from `gold/product_performance`, as they are today."""
+product's category (its top-level department) from `gold/product_performance`, as they are today. When any
+of the three loads, their join is summed by date, store, category and channel (every query here reads at
+that grain, a few percent of the product grain's rows)."""
 
 from __future__ import annotations
 
@@ -11,17 +13,25 @@ from typing import Any
 
 import duckdb
 
-from retail_lakehouse.serve.gold import SNAPSHOT, GoldReader
+from retail_lakehouse.serve.gold import SNAPSHOT, Derived, GoldReader
 from retail_lakehouse.serve.query import UNKNOWN, Row, Where, check_known, check_range, known_values, rows
 
 TABLES = ("gold/sales_daily", "gold/store_performance", "gold/product_performance")
 SHAPES = {TABLES[0]: f"SELECT * FROM {SNAPSHOT} ORDER BY sale_date"}  # date order: a date filter skips row groups
-FACTS = f"""
-    SELECT s.sale_date, s.store_id, s.channel, s.quantity_sold, s.gross_revenue, s.net_revenue,
-           coalesce(st.region, '{UNKNOWN}') AS region, coalesce(p.department, '{UNKNOWN}') AS category
-    FROM sales_daily s
-    LEFT JOIN store_performance st USING (store_id)
-    LEFT JOIN product_performance p USING (product_id)"""
+DERIVED = (
+    Derived(
+        "sales_facts",
+        ("sales_daily", "store_performance", "product_performance"),
+        f"""SELECT s.sale_date, s.store_id, coalesce(st.region, '{UNKNOWN}') AS region,
+                   coalesce(p.department, '{UNKNOWN}') AS category, s.channel,
+                   sum(s.quantity_sold) AS quantity_sold, sum(s.gross_revenue) AS gross_revenue,
+                   sum(s.net_revenue) AS net_revenue
+            FROM sales_daily s
+            LEFT JOIN store_performance st USING (store_id)
+            LEFT JOIN product_performance p USING (product_id)
+            GROUP BY ALL ORDER BY s.sale_date""",
+    ),
+)
 REGION = f"coalesce(region, '{UNKNOWN}')"
 CATEGORY = f"coalesce(department, '{UNKNOWN}')"
 
@@ -41,13 +51,13 @@ def options(reader: GoldReader) -> dict[str, Any]:
 
 
 def _options(cursor: duckdb.DuckDBPyConnection) -> dict[str, Any]:
-    first, last = cursor.execute("SELECT min(sale_date), max(sale_date) FROM sales_daily").fetchone() or (None, None)
+    first, last = cursor.execute("SELECT min(sale_date), max(sale_date) FROM sales_facts").fetchone() or (None, None)
     return {
         "start": first.isoformat() if first else None,
         "end": last.isoformat() if last else None,
         "region": sorted({*known_values(cursor, "store_performance", REGION), UNKNOWN}),
         "category": sorted({*known_values(cursor, "product_performance", CATEGORY), UNKNOWN}),
-        "channel": known_values(cursor, "sales_daily", "channel"),
+        "channel": known_values(cursor, "sales_facts", "channel"),
     }
 
 
@@ -73,10 +83,9 @@ def by_region_category(cursor: duckdb.DuckDBPyConnection, filters: SalesFilters)
     where = _where(filters)
     return rows(
         cursor,
-        f"""WITH facts AS ({FACTS})
-            SELECT region, category, sum(net_revenue) AS net_revenue, sum(gross_revenue) AS gross_revenue,
+        f"""SELECT region, category, sum(net_revenue) AS net_revenue, sum(gross_revenue) AS gross_revenue,
                    sum(quantity_sold) AS quantity_sold
-            FROM facts {where.sql()} GROUP BY region, category ORDER BY region, category""",
+            FROM sales_facts {where.sql()} GROUP BY region, category ORDER BY region, category""",
         where.params,
     )
 
@@ -85,9 +94,8 @@ def trend(cursor: duckdb.DuckDBPyConnection, filters: SalesFilters) -> list[Row]
     where = _where(filters)
     return rows(
         cursor,
-        f"""WITH facts AS ({FACTS})
-            SELECT sale_date, channel, sum(net_revenue) AS net_revenue, sum(quantity_sold) AS quantity_sold
-            FROM facts {where.sql()} GROUP BY sale_date, channel ORDER BY sale_date, channel""",
+        f"""SELECT sale_date, channel, sum(net_revenue) AS net_revenue, sum(quantity_sold) AS quantity_sold
+            FROM sales_facts {where.sql()} GROUP BY sale_date, channel ORDER BY sale_date, channel""",
         where.params,
     )
 
@@ -100,10 +108,9 @@ def stores(cursor: duckdb.DuckDBPyConnection, filters: SalesFilters) -> list[Row
     store_where = Where().any_of(REGION, "region", filters.region)
     return rows(
         cursor,
-        f"""WITH facts AS ({FACTS}),
-            per_store AS (
+        f"""WITH per_store AS (
               SELECT store_id, sum(net_revenue) AS net_revenue, sum(quantity_sold) AS quantity_sold
-              FROM facts {where.sql()} GROUP BY store_id),
+              FROM sales_facts {where.sql()} GROUP BY store_id),
             measured AS (
               SELECT st.store_id, st.name, {REGION} AS region, st.format,
                      coalesce(p.net_revenue, 0) AS net_revenue, coalesce(p.quantity_sold, 0) AS quantity_sold

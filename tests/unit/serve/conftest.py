@@ -26,8 +26,15 @@ def lakehouse(tmp_path: Path) -> Path:
     return root
 
 
-@pytest.fixture
-def client(lakehouse: Path) -> Iterator[TestClient]:
+@pytest.fixture(params=["bitmaps", "keys"])
+def client(lakehouse: Path, request: pytest.FixtureRequest) -> Iterator[TestClient]:
+    """Every API test runs twice: distinct customers counted from bitmaps, and from keys (a budget of 0
+    bytes: what a lakehouse too large for the bitmaps gets)."""
+    budget = {"bitmaps": 1 << 20, "keys": 0}[request.param]
     # recheck_seconds=0: every request looks for a newer table version (the tests commit new ones).
-    with TestClient(app_for(config_for(lakehouse), recheck_seconds=0)) as test_client:
+    app = app_for(config_for(lakehouse), recheck_seconds=0, bitmap_budget_bytes=budget)
+    with TestClient(app) as test_client:
         yield test_client
+        reader = app.state.reader
+        if reader.version("gold/customer_category_daily") is not None:  # the test read the insights tables
+            assert reader.built("insights_customer_bits") == (request.param == "bitmaps")
