@@ -32,7 +32,11 @@ $(DASHBOARD_VENDOR)/.copied: $(FRONTEND)/package.json $(FRONTEND)/package-lock.j
 	mkdir -p $(DASHBOARD_VENDOR)
 	cp $(FRONTEND)/node_modules/chart.js/dist/chart.umd.min.js \
 		$(FRONTEND)/node_modules/swagger-ui-dist/swagger-ui-bundle.js \
+		$(FRONTEND)/node_modules/swagger-ui-dist/swagger-ui-bundle.js.LICENSE.txt \
 		$(FRONTEND)/node_modules/swagger-ui-dist/swagger-ui.css $(DASHBOARD_VENDOR)/
+	cp $(FRONTEND)/node_modules/chart.js/LICENSE.md $(DASHBOARD_VENDOR)/chart.js.LICENSE.md
+	cp $(FRONTEND)/node_modules/swagger-ui-dist/LICENSE $(DASHBOARD_VENDOR)/swagger-ui.LICENSE
+	cp $(FRONTEND)/node_modules/swagger-ui-dist/NOTICE $(DASHBOARD_VENDOR)/swagger-ui.NOTICE
 	@touch $@
 
 # Debian's Chromium for the dashboard's browser tests (Playwright drives it; its own browser download

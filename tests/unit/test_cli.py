@@ -33,6 +33,7 @@ GOLD_TABLES = [
     "customer_category_daily",
     "store_performance",
     "product_performance",
+    "inventory_reorder_points",
     "customer_360",
     "frequent_itemsets",
     "association_rules",
@@ -71,12 +72,13 @@ def test_jobs_lists_name_layer_kind_inputs_and_outputs() -> None:
         "silver/transactions",
     ]
     assert lines[28].split()[:3] == ["gold_sales_daily", "gold", "batch"]
-    assert lines[38].split()[0] == "gold_price_recommendations"
-    assert lines[39].split()[:3] == ["inventory", "gold", "stream"]
-    assert lines[42].startswith("  bronze: bronze_stores, bronze_categories, ")
-    assert lines[43].startswith("  daily: bronze_stores, bronze_categories, ")
-    assert lines[43].endswith(", silver_inventory_latest_snapshots, " + ", ".join(f"gold_{t}" for t in GOLD_TABLES[:6]))
-    assert lines[44] == "  analytics: " + ", ".join(f"gold_{t}" for t in GOLD_TABLES)
+    assert lines[39].split()[0] == "gold_price_recommendations"
+    assert lines[40].split()[:3] == ["inventory", "gold", "stream"]
+    assert lines[43].startswith("  bronze: bronze_stores, bronze_categories, ")
+    assert lines[44].startswith("  daily: bronze_stores, bronze_categories, ")
+    assert lines[44].endswith(", silver_inventory_latest_snapshots, " + ", ".join(f"gold_{t}" for t in GOLD_TABLES[:7]))
+    # analytics starts from silver: not the reorder points, which come from bronze
+    assert lines[45] == "  analytics: " + ", ".join(f"gold_{t}" for t in GOLD_TABLES if t != "inventory_reorder_points")
     assert "  all: every batch job" in lines
 
 
