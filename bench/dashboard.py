@@ -1,7 +1,7 @@
 """Benchmark: the dashboard's read API under 8 concurrent clients, the same queries through Spark SQL on the
 same Delta tables, and the insights page's time to a drawn chart in headless Chromium.
 
-    .venv/bin/python bench/dashboard.py [--root lakehouse] [--clients 8] [--requests 400] [--spark-repeat 5]
+    .venv/bin/python bench/dashboard.py [--root lakehouse] [--clients 8] [--requests 800] [--workers 2]
 
 Run it on a lakehouse built by `make demo` (scale 1). Each API request carries filters (a date range, and
 genders, categories, regions or channels drawn at random from the data's values), so no two requests in a
@@ -178,13 +178,17 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=800, help="requests in all, spread over the clients")
     parser.add_argument("--spark-repeat", type=int, default=5)
     parser.add_argument("--page-loads", type=int, default=5)
+    parser.add_argument("--workers", type=int, default=2, help="lakehouse serve --workers (one per core)")
     args = parser.parse_args()
 
     port = free_port()
     log = Path("/tmp") / f"bench-dashboard-{port}.log"
     with log.open("wb") as output:
         server = subprocess.Popen(
-            [str(LAKEHOUSE), "serve", "--port", str(port), "--set", f"storage.root={args.root.resolve()}"],
+            [
+                *(str(LAKEHOUSE), "serve", "--port", str(port), "--workers", str(args.workers)),
+                *("--set", f"storage.root={args.root.resolve()}"),
+            ],
             stdout=output,
             stderr=subprocess.STDOUT,
         )
@@ -201,6 +205,7 @@ def main() -> None:
     spark = spark_medians(args.root, args.spark_repeat)
 
     total = sum(len(values) for values in timings.values())
+    print(f"lakehouse serve --workers {args.workers}")
     print(f"{args.clients} clients, {total} requests in {wall:.1f} s ({total / wall:.0f} requests/s)")
     print(f"{'endpoint':28} {'n':>4} {'p50 ms':>8} {'p95 ms':>8} {'spark p50 ms':>13} {'spark/api':>10}")
     for endpoint, values in timings.items():

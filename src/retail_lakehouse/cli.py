@@ -109,6 +109,9 @@ def build_parser() -> OneLineParser:
         "--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1: this machine only)"
     )
     serve.add_argument("--port", type=int, default=8050, help="port (default 8050)")
+    serve.add_argument(
+        "--workers", type=int, default=1, help="processes answering requests, each with its own copy of the tables"
+    )
     command("summary", "print a short summary of the gold tables: top stores, segments, rules, price moves")
     generate = command("generate", "write synthetic source feeds into the landing zone")
     generate.add_argument(

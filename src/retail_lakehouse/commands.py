@@ -6,7 +6,7 @@ import argparse
 import contextlib
 from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
 from pyspark.sql import SparkSession
 
@@ -20,6 +20,27 @@ from retail_lakehouse.ops.run_history import JOB_RUNS_TABLE
 from retail_lakehouse.runner.jobs import JobRunner
 from retail_lakehouse.runner.pipelines import PipelineOutcome, run_in_order, run_pipeline
 from retail_lakehouse.runtime.spark import get_spark_session, owns_session
+
+if TYPE_CHECKING:
+    from fastapi import FastAPI
+
+
+# The import string of one dashboard worker process (`lakehouse serve --workers N`).
+DASHBOARD_WORKER = "retail_lakehouse.commands:dashboard_worker"
+
+
+def dashboard_worker() -> FastAPI:
+    """A `lakehouse serve` worker process: loads the configuration it was started with, no secret."""
+    from retail_lakehouse.catalogue import catalogue
+    from retail_lakehouse.config import load_config
+    from retail_lakehouse.serve.server import worker_app
+
+    def load(env: str, conf_dir: str, overrides: list[str]) -> LoadedConfig:
+        return load_config(
+            transforms=catalogue(), env=env, conf_dir=Path(conf_dir), set_overrides=overrides, resolve_secrets=False
+        )
+
+    return worker_app(load)
 
 
 def dispatch(args: argparse.Namespace, loaded: LoadedConfig, stdout: TextIO, stderr: TextIO) -> int:
@@ -52,7 +73,10 @@ def dispatch(args: argparse.Namespace, loaded: LoadedConfig, stdout: TextIO, std
     if args.command == "serve":
         from retail_lakehouse.serve.server import serve
 
-        serve(loaded, args.host, args.port, stdout)
+        if args.workers < 1:
+            raise UsageError(f"--workers must be at least 1, got {args.workers}")
+        overrides = list(args.overrides or ())
+        serve(loaded, args.host, args.port, args.workers, stdout, worker_factory=DASHBOARD_WORKER, overrides=overrides)
         return EXIT_OK
     if args.command == "summary":
         from retail_lakehouse.summary import summary_lines

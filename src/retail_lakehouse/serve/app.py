@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import html
+import logging
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,6 +23,8 @@ from retail_lakehouse.serve import customers, insights, inventory, sales
 from retail_lakehouse.serve.api import GoldApi, HowToBuildFor, install_error_handlers
 from retail_lakehouse.serve.builders import how_to_build
 from retail_lakehouse.serve.gold import GoldReader, is_delta_table
+
+log = logging.getLogger(__name__)
 
 STATIC = Path(__file__).parent / "static"
 VENDOR_ASSETS = ("chart.umd.min.js", "swagger-ui-bundle.js", "swagger-ui.css")
@@ -87,6 +90,9 @@ def create_app(reader: GoldReader, how: HowToBuildFor) -> FastAPI:
 
     @contextlib.asynccontextmanager
     async def polling(_: FastAPI) -> AsyncIterator[None]:
+        missing = reader.warm()  # the first page is then as fast as the next
+        if missing:
+            log.warning("not built yet (their pages say how to build them): %s", ", ".join(missing))
         reader.start_polling()
         try:
             yield
@@ -160,7 +166,7 @@ def app_for(
     reader = GoldReader(
         {table: config.storage.table_path(table) for table in DASHBOARD_TABLES},
         shapes={**insights.SHAPES, **sales.SHAPES},
-        derived=(*insights.derived(bitmap_budget_bytes), *sales.DERIVED, inventory.STATUS),
+        derived=(*insights.derived(bitmap_budget_bytes), *sales.DERIVED, *inventory.DERIVED),
         recheck_seconds=recheck_seconds,
     )
     return create_app(reader, lambda missing: how_to_build(loaded, missing, is_delta_table))
