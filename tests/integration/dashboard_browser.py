@@ -32,12 +32,12 @@ SCREENSHOTS = Path(os.environ.get("LAKEHOUSE_TEST_ARTIFACTS", REPO_ROOT / "artif
 
 
 @contextmanager
-def dashboard_server(workspace: Workspace, log: Path) -> Iterator[str]:
+def dashboard_server(workspace: Workspace, log: Path, *options: str) -> Iterator[str]:
     """`lakehouse serve` on a free port over the workspace's lakehouse; yields its base URL."""
     port = free_port()
     with log.open("wb") as output:
         process = subprocess.Popen(
-            [str(LAKEHOUSE), "serve", "--port", str(port)],
+            [str(LAKEHOUSE), "serve", "--port", str(port), *options],
             cwd=workspace.cwd,
             env=workspace.env,
             stdout=output,

@@ -44,7 +44,9 @@ def serve(
         uvicorn.run(app_for(loaded), host=host, port=port, log_level="warning", access_log=False)
         return
     os.environ[WORKER_SETTINGS] = json.dumps({"env": config.env, "conf_dir": config.conf_dir, "overrides": overrides})
-    uvicorn.run(worker_factory, factory=True, workers=workers, host=host, port=port, log_level="warning", access_log=False)
+    uvicorn.run(
+        worker_factory, factory=True, workers=workers, host=host, port=port, log_level="warning", access_log=False
+    )
 
 
 def worker_app(load: Callable[[str, str, list[str]], LoadedConfig]) -> FastAPI:
