@@ -19,6 +19,7 @@ LAYER_PACKAGES = (
     "retail_lakehouse.bronze",
     "retail_lakehouse.silver",
     "retail_lakehouse.gold",
+    "retail_lakehouse.sql",
     "retail_lakehouse.inventory",
 )
 

@@ -8,17 +8,15 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import sys
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from pathlib import Path
 from typing import NoReturn, TextIO
 
 from retail_lakehouse import __version__
 from retail_lakehouse.config import LoadedConfig, load_config
+from retail_lakehouse.config.loader import NO_JOBS
 from retail_lakehouse.core.errors import EXIT_USAGE, ConfigError, LakehouseError, exit_code
 from retail_lakehouse.runtime.logging import configure_logging
-
-# Commands that run no job read no secret, so they work before any secret is set.
-COMMANDS_WITHOUT_SECRETS = frozenset({"jobs", "generate", "serve"})
 
 
 class OneLineParser(argparse.ArgumentParser):
@@ -140,19 +138,28 @@ def main(argv: Sequence[str] | None = None, *, stdout: TextIO | None = None, std
     args = build_parser().parse_args(argv)
     loaded: LoadedConfig | None = None
     try:
+        from retail_lakehouse import commands
         from retail_lakehouse.catalogue import catalogue  # the transforms: imported once the command is parsed
 
         overrides = [*(args.overrides or ()), *([f"spark.remote={args.remote}"] if args.remote else [])]
-        loaded = load_config(
-            transforms=catalogue(),
-            env=args.env,
-            conf_dir=args.conf_dir,
-            set_overrides=overrides,
-            resolve_secrets=args.command not in COMMANDS_WITHOUT_SECRETS,
-        )
-        configure_logging(loaded.config.logging, loaded.redactor, stderr)
-        from retail_lakehouse import commands
+        transforms = catalogue()
 
+        def load(secrets_for: Collection[str]) -> LoadedConfig:
+            return load_config(
+                transforms=transforms,
+                env=args.env,
+                conf_dir=args.conf_dir,
+                set_overrides=overrides,
+                secrets_for=secrets_for,
+            )
+
+        # First without secrets: which jobs the command runs depends on the configuration; then with the
+        # secrets of those jobs only, before any Spark work (a missing one names the job that needs it).
+        loaded = load(NO_JOBS)
+        needed = commands.secrets_needed_by(args, loaded.config)
+        if needed is not NO_JOBS:
+            loaded = load(needed)
+        configure_logging(loaded.config.logging, loaded.redactor, stderr)
         return commands.dispatch(args, loaded, stdout, stderr)
     except ConfigError as exc:
         stderr.write(f"lakehouse: configuration error: {exc}\n")

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-from collections.abc import Iterator, Sequence
+from collections.abc import Collection, Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
 from pyspark.sql import SparkSession
 
-from retail_lakehouse.config import LoadedConfig
+from retail_lakehouse.config import LakehouseConfig, LoadedConfig
+from retail_lakehouse.config.loader import NO_JOBS
 from retail_lakehouse.config.models import feed_of
 from retail_lakehouse.core.errors import EXIT_JOB_FAILED, EXIT_OK, UsageError
 from retail_lakehouse.generator.landing import MANIFEST, generate_landing
@@ -37,10 +38,29 @@ def dashboard_worker() -> FastAPI:
 
     def load(env: str, conf_dir: str, overrides: list[str]) -> LoadedConfig:
         return load_config(
-            transforms=catalogue(), env=env, conf_dir=Path(conf_dir), set_overrides=overrides, resolve_secrets=False
+            transforms=catalogue(), env=env, conf_dir=Path(conf_dir), set_overrides=overrides, secrets_for=NO_JOBS
         )
 
     return worker_app(load)
+
+
+def secrets_needed_by(args: argparse.Namespace, config: LakehouseConfig) -> Collection[str]:
+    """The jobs (and `feed:NAME` feeds) whose secrets the command needs; NO_JOBS for a command that runs no
+    job (`jobs`, `generate`, `serve`, `validate`), which then works with no secret set. Unknown names are
+    usage errors here, before any secret is asked for."""
+    if args.command == "run":
+        _check_known("job", args.jobs, list(config.jobs))
+        return list(args.jobs)
+    if args.command == "pipeline":
+        _check_known("pipeline", [args.name], list(config.pipelines))
+        return config.job_names_of(args.name)
+    if args.command == "stream":
+        return [args.name]
+    if args.command == "replay":
+        return [f"feed:{args.feed}"]
+    if args.command == "summary":
+        return []  # Spark reads gold: the shared sections' secrets (storage), no job's
+    return NO_JOBS
 
 
 def dispatch(args: argparse.Namespace, loaded: LoadedConfig, stdout: TextIO, stderr: TextIO) -> int:

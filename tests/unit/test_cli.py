@@ -174,3 +174,20 @@ def test_generate_writes_the_landing_zone_and_reports_it(tmp_path: Path) -> None
     assert "  inventory_change_type: 5 records in 1 files" in lines
     assert lines[-1] == f"manifest: {tmp_path / '_manifest.json'}"
     assert len(lines) == 2 + len(FEED_FOLDERS)
+
+
+def test_commands_that_run_no_job_need_no_secret_and_a_job_that_does_names_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("LAKEHOUSE_SECRET_CARD_TOKEN_KEY", raising=False)
+    assert run_cli("jobs", "--conf-dir", str(CONF))[0] == 0
+    landing = f"storage.landing={tmp_path}"
+    assert run_cli("generate", "--scale", "0.01", "--days", "1", "--conf-dir", str(CONF), "--set", landing)[0] == 0
+    # silver_transactions tokenises card numbers with the key: it cannot run, and says so before Spark starts.
+    code, out, err = run_cli("run", "silver_transactions", "--conf-dir", str(CONF))
+    assert (code, out) == (2, "")
+    assert err == (
+        "lakehouse: configuration error: conf/base/jobs.yaml: jobs.silver_transactions.params.card_token_key: "
+        "secret 'CARD_TOKEN_KEY' cannot be resolved (needed by job silver_transactions): "
+        "environment variable LAKEHOUSE_SECRET_CARD_TOKEN_KEY is not set\n"
+    )

@@ -1,15 +1,18 @@
 """Secret references (`${secret:NAME}`) in configuration values, their backends, and redaction.
 
 Values are resolved while configuration loads, before Spark starts, so a missing secret is a
-configuration error. Every resolved value is registered with a `SecretRedactor`, which logging, error
-messages and run records pass their text through.
+configuration error. Only those a command needs are resolved (a `SecretScope`): the jobs it runs and the
+feeds they read, and the sections every job shares; a command that runs no job resolves none. Every
+resolved value is registered with a `SecretRedactor`, which logging, error messages and run records pass
+their text through.
 """
 
 from __future__ import annotations
 
 import os
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
+from dataclasses import dataclass
 from typing import Any, Protocol
 
 from retail_lakehouse.core.errors import ConfigError
@@ -125,18 +128,70 @@ def backend_from_settings(settings: Mapping[str, Any], environ: Mapping[str, str
     return EnvironmentSecrets(str(settings.get("env_prefix", "LAKEHOUSE_SECRET_")), environ)
 
 
+@dataclass(frozen=True)
+class SecretScope:
+    """Which parts of the configuration have their secrets resolved: every section but `jobs` and `feeds`
+    (what any job uses: storage, Spark, the secret backend), the jobs named and the feeds they read. With
+    `everything`, all of it; an empty scope with `shared=False`, none of it (the references stay as text)."""
+
+    jobs: frozenset[str] = frozenset()
+    feeds: frozenset[str] = frozenset()
+    shared: bool = True
+    everything: bool = False
+
+    def covers(self, path: tuple[str, ...]) -> bool:
+        if self.everything:
+            return True
+        if len(path) < 2 or path[0] not in ("jobs", "feeds"):
+            return self.shared
+        return path[1] in (self.jobs if path[0] == "jobs" else self.feeds)
+
+    def needed_by(self, path: tuple[str, ...]) -> str:
+        """Who needs a secret at `path`, for the message when it is missing."""
+        if len(path) >= 2 and path[0] == "jobs":
+            return f" (needed by job {path[1]})"
+        if len(path) >= 2 and path[0] == "feeds":
+            return f" (needed by feed {path[1]})"
+        return ""
+
+
+EVERY_SECRET = SecretScope(everything=True)
+NO_SECRET = SecretScope(shared=False)
+
+
+def scope_for_jobs(config_tree: Mapping[str, Any], names: Collection[str]) -> SecretScope:
+    """The secrets the jobs `names` need (a name `feed:NAME` asks for a feed's own): their sections, the feeds
+    they read, and the shared sections."""
+    jobs = {name for name in names if not name.startswith("feed:")}
+    feeds = {name.removeprefix("feed:") for name in names if name.startswith("feed:")}
+    for name in jobs:
+        inputs = ((config_tree.get("jobs") or {}).get(name) or {}).get("inputs") or {}
+        feeds |= {str(ref).removeprefix("feed:") for ref in inputs.values() if str(ref).startswith("feed:")}
+    return SecretScope(jobs=frozenset(jobs), feeds=frozenset(feeds))
+
+
 def resolve_secret_references(
     tree: Any,
     backend: SecretBackend,
     redactor: SecretRedactor,
     origin_of: Callable[[tuple[str, ...]], str | None],
     path: tuple[str, ...] = (),
+    scope: SecretScope = EVERY_SECRET,
 ) -> Any:
-    """A copy of `tree` with every `${secret:NAME}` replaced by its value; missing ones are ConfigErrors."""
+    """A copy of `tree` with every `${secret:NAME}` in `scope` replaced by its value (the others stay as
+    their text); missing ones are ConfigErrors naming who needs them."""
+    if not scope.covers(path):
+        return tree
     if isinstance(tree, dict):
-        return {k: resolve_secret_references(v, backend, redactor, origin_of, (*path, str(k))) for k, v in tree.items()}
+        return {
+            k: resolve_secret_references(v, backend, redactor, origin_of, (*path, str(k)), scope)
+            for k, v in tree.items()
+        }
     if isinstance(tree, list):
-        return [resolve_secret_references(v, backend, redactor, origin_of, (*path, str(i))) for i, v in enumerate(tree)]
+        return [
+            resolve_secret_references(v, backend, redactor, origin_of, (*path, str(i)), scope)
+            for i, v in enumerate(tree)
+        ]
     if not isinstance(tree, str) or "${secret:" not in tree:
         return tree
 
@@ -146,7 +201,9 @@ def resolve_secret_references(
             value = backend.get(name)
         except SecretNotFoundError as exc:
             raise ConfigError(
-                f"secret '{name}' cannot be resolved: {exc}", source=origin_of(path), key=".".join(path)
+                f"secret '{name}' cannot be resolved{scope.needed_by(path)}: {exc}",
+                source=origin_of(path),
+                key=".".join(path),
             ) from None
         redactor.register(value)
         return value

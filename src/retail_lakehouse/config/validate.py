@@ -66,7 +66,10 @@ def inputs_and_feeds(checked: Checked) -> Iterator[ConfigError]:
         # Besides the transform's inputs, a job reads the tables its rules take allowed values from.
         lookups = {(rule.value_set_from or "").split(".", 1)[0] for rule in suite.rules} - {""} if suite else set()
         required, optional = set(spec.inputs) - set(spec.optional_inputs), set(spec.optional_inputs)
-        if not required <= set(job.inputs) or set(job.inputs) - lookups - optional != required - lookups:
+        if spec.any_inputs:
+            if not job.inputs:
+                yield checked.problem(f"transform {spec.name} needs at least one input", "jobs", job_name, "inputs")
+        elif not required <= set(job.inputs) or set(job.inputs) - lookups - optional != required - lookups:
             optional_note = f" (optional: {', '.join(spec.optional_inputs)})" if optional else ""
             yield checked.problem(
                 f"transform {spec.name} takes inputs {', '.join(spec.inputs)}{optional_note}; "

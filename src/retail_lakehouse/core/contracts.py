@@ -5,6 +5,8 @@ can import it and it imports none.
 A transform is a pure function declared where it is defined, with `@transform`: its DataFrame arguments
 are its inputs by name (an argument defaulting to None is an optional input), an argument `params` takes
 its typed parameters (the model is the argument's annotation), an argument `context` the run's context.
+A transform whose inputs are whatever the job configures (the SQL transform) takes them all as one
+argument `inputs: Mapping[str, DataFrame]`.
 
     @transform("gold.sales_daily", description="transaction lines -> sales by date, store and product")
     def sales_daily(source: DataFrame, lines: DataFrame) -> DataFrame: ...
@@ -180,10 +182,14 @@ class TransformSpec:
     merge_batch: Callable[[MicroBatch[Any]], BatchCounts] | None = None
     reference_inputs: tuple[str, ...] = ()
     check_job: JobCheck | None = None
+    # The function takes every input the job configures, whatever their names, as `inputs`.
+    any_inputs: bool = False
 
     def inputs_read(self, params: BaseModel, configured: Collection[str]) -> tuple[str, ...]:
         """The inputs a run passes to the function: the required ones and the optional ones configured and
-        used by the parameters."""
+        used by the parameters (every configured one for a transform of any inputs)."""
+        if self.any_inputs:
+            return tuple(configured)
         used = set(self.optional_inputs if self.optional_inputs_used is None else self.optional_inputs_used(params))
         return tuple(
             alias
@@ -195,11 +201,12 @@ class TransformSpec:
         """Calls the function with its inputs by name (the stream's inputs only, for a merging stream), its
         typed parameters and the context. Of `inputs` only the keys are listed and only the values passed
         are taken (a lazy mapping opens a stream only when asked)."""
-        arguments: dict[str, Any] = {
+        given = {
             alias: inputs[alias]
             for alias in self.inputs_read(context.params, list(inputs))
             if alias not in self.reference_inputs
         }
+        arguments: dict[str, Any] = {"inputs": given} if self.any_inputs else dict(given)
         if self.takes_params:
             arguments["params"] = context.params
         if self.takes_context:
@@ -250,10 +257,12 @@ def transform(
         inputs: list[str] = []
         optional: list[str] = []
         params_model: type[BaseModel] = NoParams
-        takes_params = takes_context = False
+        takes_params = takes_context = any_inputs = False
         for argument in inspect.signature(function).parameters.values():
             hint = hints.get(argument.name)
-            if argument.name == "params":
+            if argument.name == "inputs" and hint == Mapping[str, DataFrame]:
+                any_inputs = True
+            elif argument.name == "params":
                 if not (isinstance(hint, type) and issubclass(hint, BaseModel)):
                     raise DeclarationError(f"{name}: `params` must be annotated with a pydantic model")
                 params_model, takes_params = hint, True
@@ -286,6 +295,7 @@ def transform(
             merge_batch=merge_batch,
             reference_inputs=(*reference_inputs, *optional_reference_inputs),
             check_job=check_job,
+            any_inputs=any_inputs,
         )
         return Transform(function, spec)
 

@@ -168,8 +168,8 @@ def test_unresolvable_secret_names_file_key_and_variable(tmp_path: Path) -> None
     base = minimal_base(tmp_path, tmp_path)
     base["feeds"]["feeds"]["stores"]["options"]["password"] = "${secret:landing-key}"
     assert error_of(tmp_path, base) == (
-        "conf/base/feeds.yaml: feeds.stores.options.password: secret 'landing-key' cannot be resolved: "
-        "environment variable LAKEHOUSE_SECRET_LANDING_KEY is not set"
+        "conf/base/feeds.yaml: feeds.stores.options.password: secret 'landing-key' cannot be resolved "
+        "(needed by feed stores): environment variable LAKEHOUSE_SECRET_LANDING_KEY is not set"
     )
 
 

@@ -10,12 +10,14 @@ import pytest
 from azure.core.exceptions import ResourceNotFoundError
 
 from retail_lakehouse.config.secrets import (
+    NO_SECRET,
     AzureKeyVaultSecrets,
     DatabricksSecrets,
     EnvironmentSecrets,
     SecretNotFoundError,
     SecretRedactor,
     resolve_secret_references,
+    scope_for_jobs,
 )
 from retail_lakehouse.core.errors import ConfigError
 
@@ -97,3 +99,37 @@ def test_redactor_replaces_longer_secrets_first() -> None:
     redactor.register("abcdef")
     redactor.register("")
     assert redactor.redact("x abcdef y abc") == "x *** y ***"
+
+
+def test_a_scope_resolves_the_shared_sections_its_jobs_and_the_feeds_they_read() -> None:
+    tree: dict[str, Any] = {
+        "storage": {"root": "abfss://lake@${secret:account}.dfs.core.windows.net"},
+        "feeds": {
+            "orders": {"jdbc": {"password": "${secret:db_password}"}},
+            "events": {"kafka": {"connection_string": "${secret:eventhub}"}},
+        },
+        "jobs": {
+            "bronze_orders": {"inputs": {"source": "feed:orders"}, "params": {}},
+            "silver_cards": {"inputs": {"raw": "bronze/orders"}, "params": {"key": "${secret:card_key}"}},
+        },
+    }
+    backend = EnvironmentSecrets("S_", {"S_ACCOUNT": "acct", "S_DB_PASSWORD": "pw"})  # no eventhub, no card_key
+    redactor = SecretRedactor()
+    scope = scope_for_jobs(tree, ["bronze_orders"])
+    resolved = resolve_secret_references(tree, backend, redactor, lambda path: "conf/base/x.yaml", scope=scope)
+    assert resolved["storage"]["root"] == "abfss://lake@acct.dfs.core.windows.net"
+    assert resolved["feeds"]["orders"]["jdbc"]["password"] == "pw"
+    # Out of scope: left as written, and their backends never asked.
+    assert resolved["feeds"]["events"]["kafka"]["connection_string"] == "${secret:eventhub}"
+    assert resolved["jobs"]["silver_cards"]["params"]["key"] == "${secret:card_key}"
+    assert redactor.values == {"acct", "pw"}
+    with pytest.raises(ConfigError, match=r"secret 'card_key' cannot be resolved \(needed by job silver_cards\)"):
+        resolve_secret_references(
+            tree, backend, SecretRedactor(), lambda path: "x", scope=scope_for_jobs(tree, ["silver_cards"])
+        )
+    with pytest.raises(ConfigError, match=r"secret 'eventhub' cannot be resolved \(needed by feed events\)"):
+        resolve_secret_references(
+            tree, backend, SecretRedactor(), lambda path: "x", scope=scope_for_jobs(tree, ["feed:events"])
+        )
+    untouched = resolve_secret_references(tree, backend, SecretRedactor(), lambda path: "x", scope=NO_SECRET)
+    assert untouched == tree

@@ -10,13 +10,14 @@ from fastapi.testclient import TestClient
 
 from retail_lakehouse.catalogue import catalogue
 from retail_lakehouse.config import LoadedConfig, load_config
+from retail_lakehouse.config.loader import NO_JOBS
 from retail_lakehouse.serve.app import app_for
 from tests.unit.serve.gold_lakehouse import write_gold
 
 
 def config_for(root: Path) -> LoadedConfig:
     overrides = [f"storage.root={root}", f"storage.landing={root / 'landing'}"]
-    return load_config(transforms=catalogue(), set_overrides=overrides, resolve_secrets=False)
+    return load_config(transforms=catalogue(), set_overrides=overrides, secrets_for=NO_JOBS)
 
 
 @pytest.fixture

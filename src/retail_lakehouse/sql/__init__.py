@@ -1,0 +1,1 @@
+"""The SQL transform: a Spark SQL query in configuration over a job's named inputs."""
