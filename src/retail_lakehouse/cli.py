@@ -75,6 +75,7 @@ def build_parser() -> OneLineParser:
         return sub
 
     command("jobs", "list every job: name, layer, kind, inputs, outputs")
+    command("validate", "check all configuration and analyse every SQL transform against its inputs, running no job")
     run = command("run", "run jobs in the order given")
     run.add_argument("jobs", nargs="+", metavar="JOB")
     pipeline = command("pipeline", "run a configured pipeline's jobs in dependency order")

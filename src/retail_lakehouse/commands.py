@@ -13,13 +13,15 @@ from pyspark.sql import SparkSession
 from retail_lakehouse.config import LakehouseConfig, LoadedConfig
 from retail_lakehouse.config.loader import NO_JOBS
 from retail_lakehouse.config.models import feed_of
-from retail_lakehouse.core.errors import EXIT_JOB_FAILED, EXIT_OK, UsageError
+from retail_lakehouse.config.query_files import SQL_TRANSFORM
+from retail_lakehouse.core.errors import EXIT_JOB_FAILED, EXIT_OK, ConfigError, UsageError
 from retail_lakehouse.generator.landing import MANIFEST, generate_landing
 from retail_lakehouse.generator.options import GeneratorOptions
 from retail_lakehouse.io.storage_files import check_writable
 from retail_lakehouse.ops.run_history import JOB_RUNS_TABLE
 from retail_lakehouse.runner.jobs import JobRunner
 from retail_lakehouse.runner.pipelines import PipelineOutcome, run_in_order, run_pipeline
+from retail_lakehouse.runner.sql_analysis import SqlAnalysis, analyse_sql_jobs
 from retail_lakehouse.runtime.spark import get_spark_session, owns_session
 
 if TYPE_CHECKING:
@@ -69,14 +71,18 @@ def dispatch(args: argparse.Namespace, loaded: LoadedConfig, stdout: TextIO, std
         return list_jobs(loaded, stdout)
     if args.command == "generate":
         return generate(loaded, args, stdout)
+    if args.command == "validate":
+        return validate(loaded, stdout)
     if args.command == "run":
         _check_known("job", args.jobs, list(config.jobs))
         with spark_session(loaded) as spark:
+            check_sql_jobs(spark, loaded, args.jobs)
             outcome = run_in_order(JobRunner(spark, loaded), "run", args.jobs, progress_stream=stderr)
         return report(outcome, loaded, stdout, stderr)
     if args.command == "pipeline":
         _check_known("pipeline", [args.name], list(config.pipelines))
         with spark_session(loaded) as spark:
+            check_sql_jobs(spark, loaded, config.job_names_of(args.name))
             outcome = run_pipeline(JobRunner(spark, loaded), args.name, progress_stream=stderr)
         return report(outcome, loaded, stdout, stderr)
     if args.command == "stream":
@@ -130,6 +136,40 @@ def spark_session(loaded: LoadedConfig) -> Iterator[SparkSession]:
     finally:
         if owns_session(config.spark):
             spark.stop()
+
+
+def _sql_problems(analysis: SqlAnalysis) -> ConfigError:
+    first, *rest = (ConfigError(problem) for problem in analysis.problems)
+    return ConfigError(first.detail, also=rest)
+
+
+def check_sql_jobs(spark: SparkSession, loaded: LoadedConfig, jobs: Sequence[str]) -> None:
+    """A SQL query that does not analyse stops the command before its first job (a configuration error)."""
+    if any(loaded.config.jobs[name].transform == SQL_TRANSFORM for name in jobs):
+        analysis = analyse_sql_jobs(spark, loaded, jobs)
+        if analysis.problems:
+            raise _sql_problems(analysis)
+
+
+def validate(loaded: LoadedConfig, out: TextIO) -> int:
+    """Configuration loaded and checked (or main reported why not); then every SQL transform analysed
+    against its inputs' schemas, with Spark, running no job."""
+    config = loaded.config
+    sql_jobs = [name for name, job in config.jobs.items() if job.transform == SQL_TRANSFORM]
+    out.write(
+        f"configuration {config.conf_dir} (env {config.env}): valid - {len(config.jobs)} jobs, "
+        f"{len(config.pipelines)} pipelines, {len(config.tables)} tables, {len(config.feeds)} feeds\n"
+    )
+    if not sql_jobs:
+        return EXIT_OK
+    with spark_session(loaded) as spark:
+        analysis = analyse_sql_jobs(spark, loaded)
+    out.write(f"SQL transforms: {len(analysis.analysed)} of {len(sql_jobs)} analysed against their inputs\n")
+    for note in analysis.deferred:
+        out.write(f"  not checked yet, {note}: run `lakehouse validate` again once it is\n")
+    if analysis.problems:
+        raise _sql_problems(analysis)
+    return EXIT_OK
 
 
 def list_jobs(loaded: LoadedConfig, out: TextIO) -> int:

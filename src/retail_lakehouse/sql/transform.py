@@ -18,6 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from pyspark.errors import AnalysisException, ParseException
 from pyspark.sql import DataFrame
 
+from retail_lakehouse.config.query_files import SQL_TRANSFORM
 from retail_lakehouse.core.columns import HELPER_PREFIX, RAW_RECORD
 from retail_lakehouse.core.contracts import transform
 from retail_lakehouse.core.errors import JobError
@@ -115,13 +116,15 @@ def run_query(inputs: Mapping[str, DataFrame], params: SqlParams) -> DataFrame:
         result = spark.sql(params.query or "", args=params.bound)
         result.schema  # noqa: B018 - analysis happens here under Spark Connect, which builds plans lazily
     except (ParseException, AnalysisException) as exc:
-        message = str(exc).split("\n\nJVM stacktrace:", 1)[0].strip()
+        # Spark's first line says what and where (error class, column, line and position); the plan that
+        # follows is for Spark's developers.
+        message = str(exc).strip().split("\n", 1)[0].rstrip(";")
         raise SqlQueryError(f"the query in {params.source} does not analyse: {message}") from None
     return result
 
 
 @transform(
-    "sql",
+    SQL_TRANSFORM,
     description="a Spark SQL query from configuration over the job's inputs, named as views",
     helper_prefix=HELPER_PREFIX,
 )
