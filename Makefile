@@ -11,7 +11,7 @@ KAFKA_JARS_DIR := $(VENV)/share/retail-lakehouse/kafka
 FRONTEND := src/retail_lakehouse/serve/frontend
 DASHBOARD_VENDOR := src/retail_lakehouse/serve/static/vendor
 
-.PHONY: setup demo test lint unit integration clean help kafka connect dashboard browser
+.PHONY: setup demo test lint unit integration clean help kafka connect dashboard browser postgres
 
 help:
 	@echo "make demo   set up, generate the default data set, run every pipeline and the inventory stream, print a summary"
@@ -19,6 +19,7 @@ help:
 	@echo "make setup  create .venv, install pinned dependencies, fetch the JVM jars (idempotent)"
 	@echo "make kafka  run a local Apache Kafka broker (KRaft) on 127.0.0.1:$(KAFKA_PORT) until Ctrl-C"
 	@echo "make dashboard  serve the dashboard and read API over the gold tables on http://127.0.0.1:$(DASHBOARD_PORT)/"
+	@echo "make postgres install Debian's PostgreSQL server when missing (the database-source tests)"
 	@echo "make browser  install Debian's chromium and chromium-driver when missing (the dashboard's browser tests)"
 	@echo "make connect  run a local Spark Connect server with Delta on sc://127.0.0.1:$(CONNECT_PORT) until Ctrl-C"
 
@@ -38,6 +39,14 @@ $(DASHBOARD_VENDOR)/.copied: $(FRONTEND)/package.json $(FRONTEND)/package-lock.j
 	cp $(FRONTEND)/node_modules/swagger-ui-dist/LICENSE $(DASHBOARD_VENDOR)/swagger-ui.LICENSE
 	cp $(FRONTEND)/node_modules/swagger-ui-dist/NOTICE $(DASHBOARD_VENDOR)/swagger-ui.NOTICE
 	@touch $@
+
+# Debian's PostgreSQL server for the database-source tests (they start and stop it themselves on a free
+# port with a temporary data directory). Needs root, as on CI; elsewhere it says what to install.
+postgres:
+	@if ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then exit 0; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null; \
+	else echo "the database-source tests need PostgreSQL: sudo apt-get install postgresql" >&2; exit 2; fi
 
 # Debian's Chromium for the dashboard's browser tests (Playwright drives it; its own browser download
 # cannot work offline). Needs root, as on CI; elsewhere it says what to install.
@@ -99,7 +108,7 @@ lint: setup
 # beside the rest. Three were slower on 2 cores: the suite took 20 minutes instead of about 16.
 PYTEST_WORKERS ?= 2
 
-test: setup browser lint
+test: setup browser postgres lint
 	$(BIN)/pytest -n $(PYTEST_WORKERS) --dist worksteal
 
 unit: setup

@@ -218,6 +218,21 @@ class FeedSettings(Section):
     watermark_column: str | None = Field(
         None, pattern=SQL_IDENTIFIER, description="JDBC: column that grows with every insert and update."
     )
+    partition_column: str | None = Field(
+        None,
+        pattern=SQL_IDENTIFIER,
+        description="JDBC: a numeric, date or timestamp column to split a read into num_partitions parallel "
+        "range queries (a large table). Every row is read whatever the bounds: they only set the ranges' width.",
+    )
+    num_partitions: PositiveInt | None = Field(
+        None, description="JDBC: parallel range queries (with partition_column)."
+    )
+    lower_bound: str | None = Field(
+        None, description="JDBC: the partition column's low end (default: its minimum, asked of the database)."
+    )
+    upper_bound: str | None = Field(
+        None, description="JDBC: the partition column's high end (default: its maximum, asked of the database)."
+    )
     kafka: KafkaSettings | None = Field(
         None, description="Streaming jobs read the feed from this broker topic instead of its files."
     )
@@ -232,11 +247,15 @@ class FeedSettings(Section):
                 raise ValueError(f"set driver (the JDBC driver's class): it is inferred only for URLs starting {known}")
             if self.path or self.schema_ddl:
                 raise ValueError("a jdbc feed reads url and table; path and schema are for files")
+            if (self.partition_column is None) != (self.num_partitions is None):
+                raise ValueError("partition_column and num_partitions go together (a parallel read needs both)")
         else:
             if not self.path or not self.schema_ddl:
                 raise ValueError(f"a {self.format} feed needs path and schema")
-            if self.url or self.table or self.watermark_column:
-                raise ValueError(f"url, table and watermark_column are for jdbc feeds, not {self.format}")
+            if self.url or self.table or self.watermark_column or self.partition_column:
+                raise ValueError(
+                    f"url, table, watermark_column and partition_column are for jdbc feeds, not {self.format}"
+                )
         if self.format == "json" and self.encoding.upper() not in JSON_LINE_ENCODINGS:
             raise ValueError(
                 f"a JSON Lines feed's encoding is one of {', '.join(JSON_LINE_ENCODINGS)}; got {self.encoding}"
