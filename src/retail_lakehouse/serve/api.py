@@ -162,43 +162,43 @@ class GoldApi:
         def inventory_options() -> dict[str, Any]:
             return inventory.options(self.reader)
 
+        def per_store(
+            name: str,
+            tables: tuple[str, ...],
+            query: Callable[[Any, tuple[str, ...], int], list[Row]],
+            store: list[str] | None,
+            limit: int,
+            fmt: Format,
+        ) -> Response:
+            """An inventory list for the chosen stores (all when none). The stores are checked against the
+            positions' when the list reads them; a store without alerts is simply absent from the alerts."""
+            stores = tuple(store or ())
+            if tables == inventory.POSITION_TABLES:
+                inventory.check(self.reader, stores)
+            applied = {"store": list(stores), "limit": limit}
+            return self.read(name, tables, lambda c: query(c, stores, limit), fmt, applied)
+
         @api.get(
             "/inventory/short-positions",
             tags=["inventory"],
             summary="Positions below safety stock or their reorder point, largest shortfall first",
         )
         def inventory_short_positions(store: Stores = None, limit: Limit = 100, fmt: OutputFormat = "json") -> Response:
-            stores = tuple(store or ())
-            inventory.check(self.reader, stores)
-            return self.read(
-                "inventory_short_positions",
-                inventory.POSITION_TABLES,
-                lambda c: inventory.short_positions(c, stores, limit),
-                fmt,
-                {"store": list(stores), "limit": limit},
+            return per_store(
+                "inventory_short_positions", inventory.POSITION_TABLES, inventory.short_positions, store, limit, fmt
             )
 
         @api.get("/inventory/alerts", tags=["inventory"], summary="The latest inventory alerts")
         def inventory_alerts(store: Stores = None, limit: Limit = 50, fmt: OutputFormat = "json") -> Response:
-            stores = tuple(store or ())
-            return self.read(
-                "inventory_alerts",
-                inventory.ALERT_TABLES,
-                lambda c: inventory.latest_alerts(c, stores, limit),
-                fmt,
-                {"store": list(stores), "limit": limit},
-            )
+            return per_store("inventory_alerts", inventory.ALERT_TABLES, inventory.latest_alerts, store, limit, fmt)
 
         @api.get("/inventory/stores", tags=["inventory"], summary="Stock on hand by store")
         def inventory_stores(store: Stores = None, fmt: OutputFormat = "json") -> Response:
             stores = tuple(store or ())
             inventory.check(self.reader, stores)
+            query = inventory.stock_by_store
             return self.read(
-                "inventory_stores",
-                inventory.POSITION_TABLES,
-                lambda c: inventory.stock_by_store(c, stores),
-                fmt,
-                {"store": list(stores)},
+                "inventory_stores", inventory.POSITION_TABLES, lambda c: query(c, stores), fmt, {"store": list(stores)}
             )
 
         @api.get(
@@ -207,14 +207,8 @@ class GoldApi:
             summary="Order suggestions: reorder point minus on hand (until a forecast exists)",
         )
         def inventory_replenishment(store: Stores = None, limit: Limit = 100, fmt: OutputFormat = "json") -> Response:
-            stores = tuple(store or ())
-            inventory.check(self.reader, stores)
-            return self.read(
-                "inventory_replenishment",
-                inventory.POSITION_TABLES,
-                lambda c: inventory.replenishment(c, stores, limit),
-                fmt,
-                {"store": list(stores), "limit": limit},
+            return per_store(
+                "inventory_replenishment", inventory.POSITION_TABLES, inventory.replenishment, store, limit, fmt
             )
 
         @api.get("/customers/segments", tags=["customers, basket, pricing"], summary="RFM segment counts and values")
