@@ -56,7 +56,9 @@ class BatchWriter:
         # Materialised once: it is counted, deduplicated and validated, and must be the same rows each time.
         result = spec.apply(inputs, context).localCheckpoint(eager=True)
         result_count = result.count()
-        read = self._rows_read(job, spec.helper_prefix is not None, result_count, inputs)
+        # A SQL query carries helpers too, but may filter or aggregate: it read its inputs.
+        keeps_source_rows = spec.helper_prefix is not None and not spec.any_inputs
+        read = self._rows_read(job, keeps_source_rows, result_count, inputs)
         counts = BatchCounts(read=read)
 
         # Rules first, then deduplication of the rows that passed: a copy that breaks a rule (a truncated

@@ -49,27 +49,34 @@ def silver(spark: SparkSession, runner: JobRunner, *columns: str) -> list[tuple[
     return sorted(tuple(row) for row in spark.read.format("delta").load(path).select(*columns).collect())
 
 
-@pytest.mark.parametrize(
-    "write",
-    [
-        {"mode": "overwrite"},
-        {"mode": "append"},
-        {"mode": "merge", "keys": ["store_id"]},
-        {"mode": "replace_where", "replace_column": "store_id"},
-        {"mode": "scd2", "keys": ["store_id"], "valid_from": "seen_at"},
-    ],
-    ids=lambda write: write["mode"],
-)
-def test_every_write_mode(spark: SparkSession, tmp_path: Path, landing: Path, write: dict[str, Any]) -> None:
+WRITE_MODES = {
+    "overwrite": {"mode": "overwrite"},
+    "append": {"mode": "append"},
+    "merge": {"mode": "merge", "keys": ["store_id"]},
+    "replace_where": {"mode": "replace_where", "replace_column": "store_id"},
+    "scd2": {"mode": "scd2", "keys": ["store_id"], "valid_from": "seen_at"},
+}
+
+
+def test_every_write_mode(spark: SparkSession, tmp_path: Path, landing: Path) -> None:
+    """One job per write mode over the same bronze table, each run twice."""
     query = f"{STORES} WHERE _corrupt_record IS NULL"
-    runner = run(spark, tmp_path, landing, sql_job(query, write))
-    first = runner.run("silver_stores")
-    assert (first.status, first.rows_read, first.rows_written) == (SUCCEEDED, 4, 2), first.error
-    assert silver(spark, runner, "store_id", "name") == [("0", "online!"), ("1", "store_001!")]
-    again = runner.run("silver_stores")
-    assert again.status == SUCCEEDED
-    expected_after_rerun = 4 if write["mode"] == "append" else 2  # a non-incremental append appends again
-    assert len(silver(spark, runner, "store_id")) == expected_after_rerun
+    base = minimal_base(tmp_path / "lake", landing)
+    for mode, write in WRITE_MODES.items():
+        base["tables"]["tables"][f"silver/stores_{mode}"] = {}
+        base["jobs"]["jobs"][f"silver_stores_{mode}"] = {**sql_job(query, write), "output": f"silver/stores_{mode}"}
+    loaded = load_config(conf_dir=write_conf(tmp_path / "conf", base), environ={}, transforms=catalogue())
+    runner = JobRunner(spark, loaded)
+    assert runner.run("bronze_stores").status == SUCCEEDED
+    for mode in WRITE_MODES:
+        table = loaded.config.storage.table_path(f"silver/stores_{mode}")
+        first = runner.run(f"silver_stores_{mode}")
+        assert (first.status, first.rows_read, first.rows_written) == (SUCCEEDED, 4, 2), (mode, first.error)
+        written = spark.read.format("delta").load(table).select("store_id", "name").collect()
+        assert sorted(map(tuple, written)) == [("0", "online!"), ("1", "store_001!")], mode
+        assert runner.run(f"silver_stores_{mode}").status == SUCCEEDED
+        after_rerun = 4 if mode == "append" else 2  # a non-incremental append appends again
+        assert spark.read.format("delta").load(table).count() == after_rerun, mode
 
 
 def test_incremental_sql_reads_only_new_rows(spark: SparkSession, tmp_path: Path, landing: Path) -> None:
