@@ -223,9 +223,14 @@ def test_database_feed_loads_with_secret_credentials(tmp_path: Path) -> None:
         ({"format": "csv", "path": "x"}, "feeds.crm: a csv feed needs path and schema"),
         (
             {"format": "csv", "path": "x", "schema": "a STRING", "table": "t"},
-            "feeds.crm: url, table and watermark_column are for jdbc feeds, not csv",
+            "feeds.crm: url, table, watermark_column and partition_column are for jdbc feeds, not csv",
         ),
         ({**JDBC_FEED, "table": "customers; DROP TABLE customers"}, "feeds.crm.table: String should match pattern"),
+        (
+            {**JDBC_FEED, "partition_column": "customer_id"},
+            "feeds.crm: partition_column and num_partitions go together (a parallel read needs both)",
+        ),
+        ({**JDBC_FEED, "partition_column": "id; --", "num_partitions": 4}, "feeds.crm.partition_column: String"),
     ],
 )
 def test_database_feed_errors(tmp_path: Path, feed: dict[str, str], expected: str) -> None:
