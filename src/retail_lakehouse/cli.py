@@ -111,6 +111,14 @@ def build_parser() -> OneLineParser:
     serve.add_argument(
         "--workers", type=int, default=1, help="processes answering requests, each with its own copy of the tables"
     )
+    status = command(
+        "status", "last run per job, freshness per table against its SLA, open alerts (exit 4 when any needs attention)"
+    )
+    status.add_argument("--json", action="store_true", help="print JSON instead of tables")
+    maintain = command(
+        "maintain", "OPTIMIZE, VACUUM and checkpoint tables per their policy; archive committed landing files"
+    )
+    maintain.add_argument("tables", nargs="*", metavar="TABLE", help="LAYER/NAME (default: every table)")
     command("summary", "print a short summary of the gold tables: top stores, segments, rules, price moves")
     generate = command("generate", "write synthetic source feeds into the landing zone")
     generate.add_argument(

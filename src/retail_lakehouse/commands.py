@@ -14,10 +14,12 @@ from retail_lakehouse.config import LakehouseConfig, LoadedConfig
 from retail_lakehouse.config.loader import NO_JOBS
 from retail_lakehouse.config.models import feed_of
 from retail_lakehouse.config.query_files import SQL_TRANSFORM
-from retail_lakehouse.core.errors import EXIT_JOB_FAILED, EXIT_OK, ConfigError, UsageError
+from retail_lakehouse.core.errors import EXIT_ATTENTION, EXIT_JOB_FAILED, EXIT_OK, ConfigError, UsageError
 from retail_lakehouse.generator.landing import MANIFEST, generate_landing
 from retail_lakehouse.generator.options import GeneratorOptions
 from retail_lakehouse.io.storage_files import check_writable
+from retail_lakehouse.ops.leases import Leases, this_process
+from retail_lakehouse.ops.maintenance import MAINTENANCE_TABLE, maintained_tables
 from retail_lakehouse.ops.run_history import JOB_RUNS_TABLE
 from retail_lakehouse.runner.jobs import JobRunner
 from retail_lakehouse.runner.pipelines import PipelineOutcome, run_in_order, run_pipeline
@@ -60,8 +62,8 @@ def secrets_needed_by(args: argparse.Namespace, config: LakehouseConfig) -> Coll
         return [args.name]
     if args.command == "replay":
         return [f"feed:{args.feed}"]
-    if args.command == "summary":
-        return []  # Spark reads gold: the shared sections' secrets (storage), no job's
+    if args.command in ("summary", "maintain"):
+        return []  # Spark reads and rewrites tables: the shared sections' secrets (storage), no job's
     return NO_JOBS
 
 
@@ -75,24 +77,33 @@ def dispatch(args: argparse.Namespace, loaded: LoadedConfig, stdout: TextIO, std
         return validate(loaded, stdout)
     if args.command == "run":
         _check_known("job", args.jobs, list(config.jobs))
-        with spark_session(loaded) as spark:
+        with spark_session(loaded) as spark, job_runner(spark, loaded) as runner:
             check_sql_jobs(spark, loaded, args.jobs)
-            outcome = run_in_order(JobRunner(spark, loaded), "run", args.jobs, progress_stream=stderr)
+            outcome = run_in_order(runner, "run", args.jobs, progress_stream=stderr)
         return report(outcome, loaded, stdout, stderr)
     if args.command == "pipeline":
         _check_known("pipeline", [args.name], list(config.pipelines))
-        with spark_session(loaded) as spark:
+        pipeline = config.pipelines[args.name]
+        with spark_session(loaded) as spark, job_runner(spark, loaded) as runner:
             check_sql_jobs(spark, loaded, config.job_names_of(args.name))
-            outcome = run_pipeline(JobRunner(spark, loaded), args.name, progress_stream=stderr)
-        return report(outcome, loaded, stdout, stderr)
+            outcome = run_pipeline(runner, args.name, progress_stream=stderr)
+            code = report(outcome, loaded, stdout, stderr)
+            if pipeline.maintain and code == EXIT_OK:
+                maintain(spark, loaded, maintained_tables(config, pipeline.maintain), stdout)
+        return code
     if args.command == "stream":
         streams = [name for name, job in config.jobs.items() if job.kind == "stream"]
         _check_known("streaming job", [args.name], streams)
         trigger = None if args.available_now else args.trigger
         if trigger is not None and trigger <= 0:
             raise UsageError(f"--trigger must be a positive number of seconds, got {trigger}")
-        with spark_session(loaded) as spark:
-            run = JobRunner(spark, loaded).run(args.name, trigger_seconds=trigger)
+        with spark_session(loaded) as spark, job_runner(spark, loaded) as runner:
+            # A stream never waits for another run of itself: it refuses at once, naming it.
+            leases = Leases(
+                spark, config.storage.ops_root, config.ops.leases, this_process(f"lakehouse stream {args.name}")
+            )
+            with leases.held([args.name], wait_seconds=0, what=f"stream {args.name}"):
+                run = runner.run(args.name, trigger_seconds=trigger)
         return report(PipelineOutcome(pipeline_run_id=run.run_id, runs=[run]), loaded, stdout, stderr)
     if args.command == "replay":
         return replay_feed(loaded, args, stdout)
@@ -103,6 +114,18 @@ def dispatch(args: argparse.Namespace, loaded: LoadedConfig, stdout: TextIO, std
             raise UsageError(f"--workers must be at least 1, got {args.workers}")
         overrides = list(args.overrides or ())
         serve(loaded, args.host, args.port, args.workers, stdout, worker_factory=DASHBOARD_WORKER, overrides=overrides)
+        return EXIT_OK
+    if args.command == "status":
+        from retail_lakehouse.ops.status import gather_status, write_status
+
+        found = gather_status(config)
+        write_status(found, stdout, as_json=args.json)
+        return EXIT_ATTENTION if found.needs_attention else EXIT_OK
+    if args.command == "maintain":
+        tables = list(args.tables) or list(config.tables)
+        _check_known("table", tables, list(config.tables))
+        with spark_session(loaded) as spark:
+            maintain(spark, loaded, tables, stdout)
         return EXIT_OK
     if args.command == "summary":
         from retail_lakehouse.summary import summary_lines
@@ -118,6 +141,37 @@ def _check_known(kind: str, names: Sequence[str], known: list[str]) -> None:
         if name not in known:
             listed = ", ".join(known) if known else "none configured"
             raise UsageError(f"unknown {kind} '{name}' ({kind}s: {listed}; see `lakehouse jobs`)")
+
+
+@contextlib.contextmanager
+def job_runner(spark: SparkSession, loaded: LoadedConfig) -> Iterator[JobRunner]:
+    runner = JobRunner(spark, loaded)
+    try:
+        yield runner
+    finally:
+        runner.close()
+
+
+def maintain(spark: SparkSession, loaded: LoadedConfig, tables: Sequence[str], out: TextIO) -> None:
+    """Maintains the tables, then cleans the landing zone of feeds with a landing_retention."""
+    from retail_lakehouse.ops.landing_retention import clean_feed_landing
+    from retail_lakehouse.runner.maintain import maintain_tables
+
+    config = loaded.config
+    out.write(f"{'TABLE':<40} {'FILES':>13} {'VACUUMED':>9} {'SECONDS':>8}  NOTE\n")
+    for done in maintain_tables(spark, loaded, tables):
+        files = "-" if done.files_before is None else f"{done.files_before} -> {done.files_after}"
+        vacuumed = "-" if done.files_vacuumed is None else str(done.files_vacuumed)
+        out.write(f"{done.table:<40} {files:>13} {vacuumed:>9} {done.seconds:>8.1f}  {done.note or ''}\n")
+    for feed_name, feed in config.feeds.items():
+        if feed.landing_retention is not None:
+            cleaned = clean_feed_landing(spark, config, feed_name)
+            verb = "deleted" if cleaned.action == "delete" else "archived"
+            out.write(
+                f"landing {feed_name}: {cleaned.removed} file(s) {verb}, {cleaned.kept_until_due} committed but "
+                f"kept until {feed.landing_retention.after_days:g} days old\n"
+            )
+    out.write(f"maintenance history: {config.storage.ops_root}/{MAINTENANCE_TABLE}\n")
 
 
 @contextlib.contextmanager
@@ -184,7 +238,9 @@ def list_jobs(loaded: LoadedConfig, out: TextIO) -> int:
     out.write("\npipelines:\n")
     for name, pipeline in config.pipelines.items():
         jobs = "every batch job" if pipeline.jobs == "*" else ", ".join(pipeline.jobs)
-        out.write(f"  {name}: {jobs}\n")
+        maintained = "every table" if pipeline.maintain == "*" else ", ".join(pipeline.maintain)
+        then = f"; then maintains {maintained}" if pipeline.maintain else ""
+        out.write(f"  {name}: {jobs or 'no job'}{then}\n")
     return EXIT_OK
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, PositiveInt, field_validator, model_validator
 
@@ -175,6 +175,18 @@ JDBC_DRIVERS = {
 }
 
 
+class LandingRetentionSettings(Section):
+    """What happens to a feed's landing files once bronze has committed them."""
+
+    after_days: float = Field(ge=0, description="Days after a file's bronze commit before it is archived or deleted.")
+    action: Literal["archive", "delete"] = "archive"
+    archive_to: str = Field(
+        "_archive",
+        description="archive: folder (relative to the landing root, or a URI) the files move to, keeping their "
+        "path under the landing root. Spark's file listing skips folders starting with '_'.",
+    )
+
+
 class FeedSettings(Section):
     """A source: a folder of files in the landing zone, or a database table read through JDBC."""
 
@@ -205,6 +217,11 @@ class FeedSettings(Section):
         description="Files read incrementally: a file that cannot be read (a header that does not match the "
         "schema, a broken archive) fails the job (fail), or is recorded in _ops/set_aside_files while the "
         "other files are ingested, and the job fails at its end naming it (set_aside).",
+    )
+    landing_retention: LandingRetentionSettings | None = Field(
+        None,
+        description="Files read incrementally: archive or delete landing files some time after bronze committed "
+        "them (`lakehouse maintain`); never before.",
     )
     url: str | None = Field(None, description="JDBC: connection URL, e.g. jdbc:sqlserver://host;database=crm.")
     table: str | None = Field(None, pattern=SQL_IDENTIFIER, description="JDBC: table (or schema.table).")
@@ -273,6 +290,34 @@ class FeedSettings(Section):
         return JDBC_DRIVERS[prefix] if prefix else None
 
 
+class TableMaintenanceSettings(Section):
+    """What `lakehouse maintain` does to one table."""
+
+    optimize: bool = Field(True, description="Compact small files (OPTIMIZE).")
+    zorder_by: list[str] = Field(
+        default_factory=list, description="OPTIMIZE ... ZORDER BY these columns (co-locates rows for data skipping)."
+    )
+    cluster_by: list[str] = Field(
+        default_factory=list,
+        description="Liquid clustering columns (ALTER TABLE ... CLUSTER BY, then OPTIMIZE clusters incrementally); "
+        "not with zorder_by or partition_by.",
+    )
+    vacuum: bool = Field(True, description="Delete files no version inside the retention needs (VACUUM).")
+    vacuum_retention_hours: float | None = Field(
+        None,
+        ge=0,
+        description="Keep removed files this long; default and minimum: ops.maintenance.time_travel_hours. "
+        "Longer when a stream reading the table has not yet read a version that old.",
+    )
+    checkpoint: bool = Field(True, description="Write a Delta log checkpoint (readers replay fewer commits).")
+
+    @model_validator(mode="after")
+    def _one_layout(self) -> TableMaintenanceSettings:
+        if self.zorder_by and self.cluster_by:
+            raise ValueError("choose zorder_by or cluster_by: a liquid clustered table cannot be Z-ordered")
+        return self
+
+
 class TableSettings(Section):
     description: str = ""
     partition_by: list[str] = Field(default_factory=list)
@@ -282,6 +327,19 @@ class TableSettings(Section):
         description="add_columns: a column new in the source is added to the table (nullable); fail: it is an "
         "error. A column whose type changes is always an error.",
     )
+    freshness_hours: float | None = Field(
+        None,
+        gt=0,
+        description="Freshness SLA: an alert opens (and `lakehouse status` exits non-zero) when the table's "
+        "latest commit is older than this.",
+    )
+    maintenance: TableMaintenanceSettings = TableMaintenanceSettings()
+
+    @model_validator(mode="after")
+    def _clustering_without_partitions(self) -> TableSettings:
+        if self.maintenance.cluster_by and self.partition_by:
+            raise ValueError("maintenance.cluster_by needs an unpartitioned table (partition_by is set)")
+        return self
 
     @property
     def change_data_feed(self) -> bool:
@@ -364,7 +422,13 @@ class QualitySuiteSettings(Section):
         0.05, ge=0, le=1, description="The run fails when a larger share of the rows read is quarantined."
     )
     alert_below_score: float = Field(
-        0.95, ge=0, le=1, description="A quality score (valid rows / rows read) below this raises an alert."
+        0.95,
+        ge=0,
+        le=1,
+        description="A DQ score (passed rule evaluations / all rule evaluations of the run) below this opens an alert.",
+    )
+    alert_above_quarantine_share: float = Field(
+        0.01, ge=0, le=1, description="A larger share of the rows read sent to quarantine opens an alert."
     )
     rules: list[QualityRuleSettings] = Field(min_length=1)
 
@@ -425,8 +489,92 @@ class JobSettings(Section):
 class PipelineSettings(Section):
     description: str = ""
     jobs: list[str] | Literal["*"] = Field(
-        description="Job names, or '*' for every batch job (streaming jobs run with `lakehouse stream`)."
+        default_factory=list,
+        description="Job names, or '*' for every batch job (streaming jobs run with `lakehouse stream`).",
     )
+    maintain: list[str] | Literal["*"] = Field(
+        default_factory=list,
+        description="Tables `lakehouse maintain` compacts and vacuums after the jobs ('*': every table).",
+    )
+
+    @model_validator(mode="after")
+    def _does_something(self) -> PipelineSettings:
+        if not self.jobs and not self.maintain:
+            raise ValueError("a pipeline names jobs, tables to maintain, or both")
+        return self
+
+
+class WebhookSinkSettings(Section):
+    kind: Literal["webhook"]
+    url: str = Field(description="Incoming-webhook URL; use a ${secret:NAME} reference (it carries its token).")
+    format: Literal["slack", "teams", "json"] = Field(
+        "json",
+        description="slack: {text}; teams: a message with an Adaptive Card (Teams Workflows' webhook); json: the "
+        "alert's fields.",
+    )
+    timeout_seconds: float = Field(10.0, gt=0)
+
+
+class EmailSinkSettings(Section):
+    kind: Literal["email"]
+    smtp_host: str
+    smtp_port: PositiveInt = 587
+    starttls: bool = True
+    username: str | None = None
+    password: str | None = Field(None, description="Use a ${secret:NAME} reference.")
+    sender: str = Field(alias="from")
+    recipients: list[str] = Field(alias="to", min_length=1)
+    timeout_seconds: float = Field(10.0, gt=0)
+
+
+class AzureMonitorSinkSettings(Section):
+    kind: Literal["azure_monitor"]
+    connection_string: str = Field(
+        description="Application Insights connection string; use a ${secret:NAME} reference."
+    )
+
+
+NotificationSettings = Annotated[
+    WebhookSinkSettings | EmailSinkSettings | AzureMonitorSinkSettings, Field(discriminator="kind")
+]
+
+
+class LeaseSettings(Section):
+    expire_seconds: float = Field(
+        300, ge=10, description="A lease not renewed for this long is free (its holder died); renewed every third."
+    )
+    wait_seconds: float = Field(
+        0,
+        ge=0,
+        description="How long `run` and `pipeline` wait for a job another run holds before giving up (exit 3). "
+        "Streams never wait.",
+    )
+
+
+class StreamAlertSettings(Section):
+    latency_seconds: float = Field(
+        60, gt=0, description="A micro-batch taking longer than this (trigger to commit) opens a stream_lag alert."
+    )
+    behind_batches: PositiveInt = Field(
+        3, description="This many micro-batches in a row processing fewer rows per second than arrived: an alert."
+    )
+
+
+class MaintenanceSettings(Section):
+    time_travel_hours: float = Field(
+        168,
+        ge=0,
+        description="The documented time-travel window: VACUUM never removes a file a version this recent needs.",
+    )
+
+
+class OpsSettings(Section):
+    notifications: dict[str, NotificationSettings] = Field(
+        default_factory=dict, description="Where alerts (and, for azure_monitor, run metrics) are sent, by name."
+    )
+    leases: LeaseSettings = LeaseSettings()
+    streams: StreamAlertSettings = StreamAlertSettings()
+    maintenance: MaintenanceSettings = MaintenanceSettings()
 
 
 class LakehouseConfig(Section):
@@ -443,6 +591,7 @@ class LakehouseConfig(Section):
     jobs: dict[str, JobSettings] = Field(default_factory=dict)
     pipelines: dict[str, PipelineSettings] = Field(default_factory=dict)
     quality: dict[str, QualitySuiteSettings] = Field(default_factory=dict, description="Data quality suites.")
+    ops: OpsSettings = OpsSettings()
 
     def job_names_of(self, pipeline: str) -> list[str]:
         selected = self.pipelines[pipeline].jobs

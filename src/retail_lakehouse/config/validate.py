@@ -226,6 +226,16 @@ def params(checked: Checked) -> Iterator[ConfigError]:
 def pipelines(checked: Checked) -> Iterator[ConfigError]:
     config = checked.config
     for pipeline_name, pipeline in config.pipelines.items():
+        if pipeline.maintain != "*":
+            for index, table in enumerate(pipeline.maintain):
+                if table not in config.tables:
+                    yield checked.problem(
+                        f"unknown table '{table}' to maintain (see tables)",
+                        "pipelines",
+                        pipeline_name,
+                        "maintain",
+                        str(index),
+                    )
         if pipeline.jobs == "*":
             continue
         for index, job_name in enumerate(pipeline.jobs):
@@ -237,6 +247,25 @@ def pipelines(checked: Checked) -> Iterator[ConfigError]:
                     "jobs",
                     str(index),
                 )
+
+
+def landing_retention(checked: Checked) -> Iterator[ConfigError]:
+    """Landing files may be removed only where a checkpoint says which were committed: feeds every reader
+    of which reads incrementally (a whole-folder reader would lose the removed files on its next run)."""
+    config = checked.config
+    for feed_name, feed in config.feeds.items():
+        if feed.landing_retention is None:
+            continue
+        readers = [name for name, job in config.jobs.items() if f"feed:{feed_name}" in job.inputs.values()]
+        whole = [name for name in readers if not config.jobs[name].reads_stream]
+        if whole or not readers:
+            why = f"job {', '.join(whole)} reads the whole folder each run" if whole else "no job reads the feed"
+            yield checked.problem(
+                f"landing_retention needs a feed read only incrementally (incremental: true, or a stream): {why}",
+                "feeds",
+                feed_name,
+                "landing_retention",
+            )
 
 
 # In the order a fix goes: names before what refers to them.
@@ -251,6 +280,7 @@ VALIDATORS: tuple[Validator, ...] = (
     dependencies,
     params,
     pipelines,
+    landing_retention,
 )
 
 

@@ -56,6 +56,9 @@ class BatchCounts:
     quarantined: int = 0
     duplicates: int = 0
     alerts: list[str] = field(default_factory=list)
+    # Quality rules: each rule checked on each row is one evaluation; those the row passed are passes.
+    rule_evaluations: int = 0
+    rule_passes: int = 0
 
     def add(self, other: BatchCounts) -> None:
         self.read += other.read
@@ -63,11 +66,18 @@ class BatchCounts:
         self.quarantined += other.quarantined
         self.duplicates += other.duplicates
         self.alerts += other.alerts
+        self.rule_evaluations += other.rule_evaluations
+        self.rule_passes += other.rule_passes
 
     @property
     def quality_score(self) -> float | None:
-        """Valid rows / rows read: the share of what arrived that passed the rules (duplicates count as valid)."""
-        return (self.read - self.quarantined) / self.read if self.read else None
+        """The DQ score: passed rule evaluations / all rule evaluations (None when no rule ran on a row)."""
+        return self.rule_passes / self.rule_evaluations if self.rule_evaluations else None
+
+    @property
+    def quarantine_share(self) -> float | None:
+        """Rows sent to quarantine / rows read."""
+        return self.quarantined / self.read if self.read else None
 
 
 class TableLayout(Protocol):

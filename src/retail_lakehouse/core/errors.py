@@ -9,6 +9,9 @@
       JobError                 a job failed on its data; recorded in the run   exit 1
         MissingFeedError, ReconciliationError, QualityGateError, SchemaChangeError,
         UntypedColumnError, QualityRuleError, WatermarkTypeError
+      LeaseHeldError           another run holds a job's lease                exit 3
+
+`lakehouse status` exits 4 when a freshness SLA is missed or an alert is open.
 
 Each carries where it happened (file, key, table, row) so the CLI prints one clear line.
 """
@@ -21,6 +24,8 @@ from collections.abc import Callable, Sequence
 EXIT_OK = 0
 EXIT_JOB_FAILED = 1  # a job failed: its name and error on stderr
 EXIT_USAGE = 2  # a usage or configuration error: one line on stderr (one per problem found)
+EXIT_LEASE_HELD = 3  # another run of the same job is under way: nothing was run
+EXIT_ATTENTION = 4  # `lakehouse status`: an SLA is missed or an alert is open
 
 
 class LakehouseError(Exception):
@@ -90,7 +95,12 @@ class WatermarkTypeError(JobError):
     """A database feed's watermark column holds values of a type extraction cannot compare."""
 
 
+class LeaseHeldError(LakehouseError):
+    """Another run holds the lease of a job this run would run (see ops.leases)."""
+
+
 EXIT_CODES: tuple[tuple[type[LakehouseError], int], ...] = (
+    (LeaseHeldError, EXIT_LEASE_HELD),
     (ConfigError, EXIT_USAGE),
     (UsageError, EXIT_USAGE),
     (RuntimeSetupError, EXIT_USAGE),

@@ -10,6 +10,9 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import random
+import re
+import time
 import uuid
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
@@ -126,11 +129,14 @@ def append(
     *,
     idempotency: tuple[str, int] | None = None,
     commit_marker: str | None = None,
+    merge_schema: bool = False,
 ) -> None:
     """Appends `df`. With `idempotency` (application id, version) Delta skips the write when that
     application already committed that version, so a retried write cannot add the rows twice.
-    `commit_marker` goes into the commit's userMetadata."""
+    `commit_marker` goes into the commit's userMetadata; `merge_schema` adds `df`'s new columns."""
     writer = df.write.format("delta").mode("append").partitionBy(*table.partition_by)
+    if merge_schema:
+        writer = writer.option("mergeSchema", "true")
     if idempotency is not None:
         writer = writer.option("txnAppId", idempotency[0]).option("txnVersion", idempotency[1])
     if commit_marker is not None:
@@ -383,3 +389,25 @@ def _marked_in_newest_log_files(
     except Py4JError as exc:  # only a shortcut: the history answers with Delta's own reader
         log.debug("reading the commit files of %s failed, reading its history: %s", path, exc)
     return None
+
+
+# Delta's optimistic concurrency: another writer committed first and this commit read what it changed.
+# Seen as the Delta exception's class or error condition, whatever wraps it (py4j, Spark Connect).
+_CONFLICT = re.compile(r"Concurrent\w*Exception|DELTA_CONCURRENT_\w+|DELTA_PROTOCOL_CHANGED|DELTA_METADATA_CHANGED")
+
+
+def is_write_conflict(exc: BaseException) -> bool:
+    return _CONFLICT.search(f"{type(exc).__name__}: {exc}") is not None
+
+
+def retry_on_conflict(write: Callable[[], R], *, attempts: int = 10, pause_seconds: float = 0.2) -> R:
+    """Runs `write`, again after a write conflict (each attempt reads the table afresh), up to `attempts`
+    times with a growing, jittered pause."""
+    for attempt in range(1, attempts + 1):
+        try:
+            return write()
+        except Exception as exc:
+            if attempt == attempts or not is_write_conflict(exc):
+                raise
+            time.sleep(pause_seconds * attempt * (0.5 + random.random()))
+    raise AssertionError("unreachable")

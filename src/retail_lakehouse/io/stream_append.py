@@ -178,6 +178,7 @@ def append_stream(
     run_id: str,
     trigger_seconds: float | None = None,
     table_name: str | None = None,
+    on_poll: Callable[[StreamingQuery], None] | None = None,
 ) -> StreamOutcome:
     """Appends what the stream has not yet seen: everything available now, then stops (no trigger), or
     continuously every `trigger_seconds` until interrupted (Ctrl-C stops it cleanly).
@@ -206,7 +207,7 @@ def append_stream(
     )
     written_after = dt.datetime.now()
     query = writer.start()
-    rows_per_batch = await_query(query, append_batches.failures)
+    rows_per_batch = await_query(query, append_batches.failures, on_poll)
     if not rows_per_batch:  # no batch ran, so none created the table
         if not table_existed:
             delta_tables.ensure_table(spark, path, df.schema, table)
@@ -240,16 +241,22 @@ def foreach_batch_writer(
     return writer.trigger(processingTime=f"{trigger_seconds} seconds")
 
 
-def await_query(query: StreamingQuery, failures: list[BaseException]) -> dict[int, int]:
+def await_query(
+    query: StreamingQuery,
+    failures: list[BaseException],
+    on_poll: Callable[[StreamingQuery], None] | None = None,
+) -> dict[int, int]:
     """Waits for a query to end (available-now) or to be stopped (Ctrl-C, SIGTERM) and returns each
     batch's input rows; raises the error a foreachBatch callback raised (and put in `failures`) rather
-    than the JVM's wrapper of it."""
+    than the JVM's wrapper of it. `on_poll` is given the query every poll (a watch on its progress)."""
     rows_per_batch: dict[int, int] = {}
     try:
         with stop_requests() as stop_requested:
             # Poll, because recentProgress only keeps the latest updates of a long-running query.
             while not query.awaitTermination(PROGRESS_POLL_SECONDS):
                 rows_per_batch.update(input_rows_per_batch(query))
+                if on_poll is not None:
+                    on_poll(query)
                 if stop_requested.is_set():
                     log.info("stopping %s after the micro-batch under way", query.name)
                     query.stop()

@@ -32,6 +32,8 @@ MICRO_BATCHES_SCHEMA = StructType(
         StructField("duplicates_dropped", LongType()),
         StructField("alerts", StringType()),
         StructField("recorded_at", TimestampType()),
+        StructField("rule_evaluations", LongType()),
+        StructField("rule_passes", LongType()),
     ]
 )
 ALERT_SEPARATOR = "\n"
@@ -57,12 +59,15 @@ class MicroBatchRecords:
             "duplicates_dropped": counts.duplicates,
             "alerts": ALERT_SEPARATOR.join(counts.alerts) or None,
             "recorded_at": datetime.now(UTC),
+            "rule_evaluations": counts.rule_evaluations,
+            "rule_passes": counts.rule_passes,
         }
         delta_tables.append(
             literal_rows(spark, [row], MICRO_BATCHES_SCHEMA),
             self.path,
             TableSettings(),
             idempotency=(f"{self.run_id}:{self.job}", batch_id),
+            merge_schema=True,  # a table an older version wrote lacks the rule counts
         )
 
     def totals(self, spark: SparkSession) -> BatchCounts:
@@ -83,6 +88,8 @@ class MicroBatchRecords:
                     quarantined=int(row["rows_quarantined"]),
                     duplicates=int(row["duplicates_dropped"]),
                     alerts=row["alerts"].split(ALERT_SEPARATOR) if row["alerts"] else [],
+                    rule_evaluations=int(row["rule_evaluations"] or 0),
+                    rule_passes=int(row["rule_passes"] or 0),
                 )
             )
         return totals

@@ -31,6 +31,8 @@ JOB_RUNS_SCHEMA = StructType(
         StructField("duplicates_dropped", LongType(), True),
         StructField("quality_score", DoubleType(), True),
         StructField("alerts", StringType(), True),
+        StructField("rule_evaluations", LongType(), True),
+        StructField("rule_passes", LongType(), True),
     ]
 )
 
@@ -59,6 +61,9 @@ class JobRun:
     duplicates_dropped: int | None = None
     quality_score: float | None = None
     alerts: str | None = None
+    # The DQ score's terms: rules checked on rows, and the checks rows passed.
+    rule_evaluations: int | None = None
+    rule_passes: int | None = None
 
     @property
     def seconds(self) -> float:

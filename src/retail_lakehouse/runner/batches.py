@@ -66,7 +66,7 @@ class BatchWriter:
         valid, valid_count = result, result_count
         if job.quality is not None:
             valid, counts.quarantined = self._validate(
-                job_name, job, result, result_count, inputs, context, idempotency
+                job_name, job, result, result_count, inputs, context, idempotency, counts
             )
             valid_count = valid.count()
             if valid_count + counts.quarantined != result_count:
@@ -111,6 +111,7 @@ class BatchWriter:
         inputs: dict[str, DataFrame],
         context: TransformContext[BaseModel],
         idempotency: tuple[str, int] | None,
+        counts: BatchCounts,
     ) -> tuple[DataFrame, int]:
         config = self.loaded.config
         suite_name = str(job.quality)
@@ -127,6 +128,8 @@ class BatchWriter:
         self.dq_results.record(
             run_id=context.run_id, table=job.output, suite=suite_name, results=outcome.results, validated_at=_now()
         )
+        counts.rule_evaluations = sum(result.element_count for result in outcome.results)
+        counts.rule_passes = sum(result.element_count - result.unexpected_count for result in outcome.results)
         critical = outcome.failed_critical()
         if critical:
             raise QualityGateError(

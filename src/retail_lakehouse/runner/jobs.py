@@ -15,7 +15,12 @@ from retail_lakehouse.config.models import INCREMENTAL_INPUT, JobSettings, feed_
 from retail_lakehouse.core.contracts import BatchCounts, TransformContext
 from retail_lakehouse.core.errors import ReconciliationError
 from retail_lakehouse.io import delta_tables, jdbc, stream_append
+from retail_lakehouse.ops.alerts import AlertBook
+from retail_lakehouse.ops.notify import alert_sinks
+from retail_lakehouse.ops.run_conditions import freshness_with_spark, job_conditions, tables_with_sla
 from retail_lakehouse.ops.run_history import FAILED, SUCCEEDED, JobRun, RunHistory
+from retail_lakehouse.ops.stream_watch import StreamWatch
+from retail_lakehouse.ops.telemetry import RunTelemetry, run_telemetry
 from retail_lakehouse.ops.watermarks import Extraction, WatermarkStore
 from retail_lakehouse.quality.results import DqResults
 from retail_lakehouse.runner.batch_counts import counts_sink
@@ -50,11 +55,38 @@ class JobRunner:
     clock: Callable[[], datetime] = utc_now
     history: RunHistory = field(init=False)
     batches: BatchWriter = field(init=False)
+    alerts: AlertBook = field(init=False)
+    telemetry: RunTelemetry | None = field(init=False)
 
     def __post_init__(self) -> None:
-        ops_root = self.loaded.config.storage.ops_root
+        config = self.loaded.config
+        ops_root = config.storage.ops_root
         self.history = RunHistory(self.spark, ops_root)
         self.batches = BatchWriter(self.spark, self.loaded, DqResults(self.spark, ops_root))
+        self.telemetry = run_telemetry(config.ops.notifications, config.env)
+        listeners = [*alert_sinks(config.ops.notifications, config.env), *([self.telemetry] if self.telemetry else [])]
+        self.alerts = AlertBook(self.spark, ops_root, listeners, clock=self.clock)
+
+    def check_freshness(self) -> None:
+        """Opens or clears the freshness alert of each table with an SLA (its latest commit's age)."""
+        config = self.loaded.config
+        if not tables_with_sla(config):
+            return
+        now = self.clock()
+        try:
+            # A table not written yet tells nothing here (a pipeline of other layers ran); `status` reports it.
+            found = [f for f in freshness_with_spark(self.spark, config) if f.last_commit_at is not None]
+            self.alerts.evaluate([f.condition(now) for f in found])
+        except Exception as exc:
+            log.error("could not check freshness: %s", self.loaded.redactor.redact(str(exc)))
+
+    def close(self) -> None:
+        """Writes the run records still queued and exports the metrics recorded; before the session stops."""
+        try:
+            self.history.wait()
+        finally:
+            if self.telemetry is not None:
+                self.telemetry.close()
 
     def run(
         self,
@@ -83,6 +115,9 @@ class JobRunner:
             except Exception as exc:  # any failure is recorded, then reported by the caller
                 error = self.loaded.redactor.redact(describe_error(exc))
                 log.error("job failed: %s", error, exc_info=exc)
+            job = config.jobs[job_name]
+            conditions = job_conditions(config, job_name, counts, error)
+            firing = [*(counts.alerts if counts else []), *(c.message for c in conditions if c.firing)]
             run = JobRun(
                 run_id=run_id,
                 pipeline_run_id=pipeline_run_id,
@@ -96,9 +131,17 @@ class JobRunner:
                 error=error,
                 rows_quarantined=counts.quarantined if counts else None,
                 duplicates_dropped=counts.duplicates if counts else None,
-                quality_score=counts.quality_score if counts and config.jobs[job_name].quality else None,
-                alerts="; ".join(counts.alerts) if counts and counts.alerts else None,
+                quality_score=counts.quality_score if counts and job.quality else None,
+                alerts="; ".join(firing) or None,
+                rule_evaluations=counts.rule_evaluations if counts and job.quality else None,
+                rule_passes=counts.rule_passes if counts and job.quality else None,
             )
+            try:
+                self.alerts.evaluate(conditions, run_id)
+            except Exception as exc:  # the run's own outcome stands; the record says an alert was due
+                log.error("could not record alerts of %s: %s", job_name, self.loaded.redactor.redact(str(exc)))
+            if self.telemetry is not None:
+                self.telemetry.record_run(run, job.output)
             if counts:
                 log.info(
                     "job succeeded: read %d rows, wrote %d, quarantined %d, dropped %d duplicates in %.1f s",
@@ -122,7 +165,14 @@ class JobRunner:
         if database_feed is not None:
             counts = self._extract_incrementally(job, database_feed, context)
         elif job.merges_stream:
-            counts = run_merge_stream(self.spark, self.loaded, job_name, context, trigger_seconds)
+            counts = run_merge_stream(
+                self.spark,
+                self.loaded,
+                job_name,
+                context,
+                trigger_seconds,
+                self._watch(job_name, run_id, trigger_seconds),
+            )
         elif job.reads_stream and self._appends_stream(job):
             counts = self._run_stream(job_name, job, context, trigger_seconds)
         elif job.reads_stream:
@@ -136,13 +186,13 @@ class JobRunner:
                 f"{job.output}: read {counts.read} rows but wrote {counts.written}; "
                 f"transform {spec.name} keeps every row, so none may be lost or repeated"
             )
-        if counts.quality_score is not None and job.quality is not None:
-            limit = self.loaded.config.quality[job.quality].alert_below_score
-            if counts.quality_score < limit:
-                alert = f"quality score {counts.quality_score:.4f} of {job.output} is below {limit}"
-                log.warning("ALERT: %s", alert)
-                counts.alerts.append(alert)
         return counts
+
+    def _watch(self, job_name: str, run_id: str, trigger_seconds: float | None) -> StreamWatch | None:
+        """A continuous stream's watch (latency, falling behind); an available-now run has none."""
+        if trigger_seconds is None:
+            return None
+        return StreamWatch(self.loaded.config, job_name, run_id, self.alerts, self.telemetry)
 
     def _appends_stream(self, job: JobSettings) -> bool:
         """Streams straight into the table: streaming jobs, and incremental appends without rules."""
@@ -194,6 +244,7 @@ class JobRunner:
             run_id=context.run_id,
             trigger_seconds=trigger_seconds,
             table_name=job.output,
+            on_poll=self._watch(job_name, context.run_id, trigger_seconds),
         )
         if outcome.batches_already_committed:
             log.warning(

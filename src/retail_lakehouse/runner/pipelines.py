@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from typing import TextIO
 
 from retail_lakehouse.config.dag import execution_order, job_dependencies
+from retail_lakehouse.ops.leases import Leases, this_process
 from retail_lakehouse.ops.run_history import FAILED, JobRun
 from retail_lakehouse.runner.jobs import JobRunner
 from retail_lakehouse.runner.progress import PipelineProgress
@@ -31,10 +32,16 @@ class PipelineOutcome:
 def run_in_order(
     runner: JobRunner, label: str, job_names: Sequence[str], *, progress_stream: TextIO | None = None
 ) -> PipelineOutcome:
-    """Runs `job_names` in the order given; after a failure the remaining jobs are not run."""
+    """Runs `job_names` in the order given, holding their leases (no other run runs them meanwhile); after
+    a failure the remaining jobs are not run. Then the tables with a freshness SLA are checked."""
     outcome = PipelineOutcome(pipeline_run_id=uuid.uuid4().hex)
+    config = runner.loaded.config
+    leases = Leases(runner.spark, config.storage.ops_root, config.ops.leases, this_process(f"lakehouse {label}"))
     progress = PipelineProgress(label, len(job_names), progress_stream or sys.stderr)
-    with log_context(pipeline_run_id=outcome.pipeline_run_id):
+    with (
+        log_context(pipeline_run_id=outcome.pipeline_run_id),
+        leases.held(job_names, wait_seconds=config.ops.leases.wait_seconds, what=label),
+    ):
         try:
             for index, name in enumerate(job_names):
                 progress.job_started(name)
@@ -52,6 +59,7 @@ def run_in_order(
             log.error(
                 "%s stopped after %s failed; not run: %s", label, outcome.runs[-1].job, ", ".join(outcome.not_run)
             )
+        runner.check_freshness()
     return outcome
 
 

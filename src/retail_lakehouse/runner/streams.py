@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 
 from pydantic import BaseModel
 from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql.streaming.query import StreamingQuery
 
 from retail_lakehouse.config.loader import LoadedConfig
 from retail_lakehouse.config.models import FeedSettings, JobSettings, LakehouseConfig, feed_of
@@ -152,8 +153,10 @@ def run_merge_stream(
     job_name: str,
     context: TransformContext[BaseModel],
     trigger_seconds: float | None,
+    on_poll: Callable[[StreamingQuery], None] | None = None,
 ) -> BatchCounts:
-    """Runs the job's stream available-now (no trigger) or every `trigger_seconds` until Ctrl-C/SIGTERM."""
+    """Runs the job's stream available-now (no trigger) or every `trigger_seconds` until Ctrl-C/SIGTERM;
+    `on_poll` watches its progress."""
     config = loaded.config
     job = config.jobs[job_name]
     spec = loaded.transforms[job.transform]
@@ -183,5 +186,5 @@ def run_merge_stream(
     writer = foreach_batch_writer(
         events, batches, checkpoint=checkpoint, query_name=job_name, trigger_seconds=trigger_seconds
     )
-    await_query(writer.start(), batches.failures)
+    await_query(writer.start(), batches.failures, on_poll)
     return batches.counts.totals(spark)
