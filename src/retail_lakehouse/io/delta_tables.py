@@ -96,6 +96,9 @@ def ensure_table(spark: SparkSession, path: str, schema: StructType, table: Tabl
     except AnalysisException as exc:
         if exc.getCondition() != "TABLE_OR_VIEW_ALREADY_EXISTS":  # else another writer created it meanwhile
             raise
+    except Exception as exc:  # two writers creating it at once: the loser's commit conflicts
+        if not is_write_conflict(exc) or not exists(spark, path):
+            raise
 
 
 def create_with_rows(df: DataFrame, path: str, table: TableLayout, *, commit_marker: str | None = None) -> None:

@@ -111,7 +111,9 @@ def utc_now() -> datetime:
 
 
 class AlertBook:
-    """The open alerts of a lakehouse, and the changes a run's conditions make to them."""
+    """The open alerts of a lakehouse, and the changes a run's conditions make to them. A book is one
+    command's: it reads the open alerts once, and again before each write; the subjects a command
+    evaluates (its jobs, its stream) are its own while it holds their leases."""
 
     def __init__(
         self,
@@ -136,11 +138,12 @@ class AlertBook:
         """Opens an alert for each firing condition without one, clears the open alerts of the conditions
         evaluated as not firing, writes both, tells the listeners; returns the changes."""
         conditions = list(conditions)
-        if not self._changes(conditions, self.open_alerts(), run_id):
+        now = self.clock()
+        if not self._changes(conditions, self.open_alerts(), run_id, now):
             return []
         # Another process (a stream, a second pipeline) may have opened or cleared since the first read.
         self._open = self._read_open()
-        changes = self._changes(conditions, self._open, run_id)
+        changes = self._changes(conditions, self._open, run_id, now)
         if not changes:
             return []
         opened = [change.alert for change in changes if change.opened]
@@ -158,9 +161,12 @@ class AlertBook:
         return changes
 
     def _changes(
-        self, conditions: list[Condition], open_alerts: dict[tuple[str, str], Alert], run_id: str | None
+        self,
+        conditions: list[Condition],
+        open_alerts: dict[tuple[str, str], Alert],
+        run_id: str | None,
+        now: datetime,
     ) -> list[AlertChange]:
-        now = self.clock()
         changes = []
         for condition in conditions:
             current = open_alerts.get(condition.key)

@@ -1,0 +1,77 @@
+"""Leases: one holder per job at a time, across racing takers; free when released or expired."""
+
+from __future__ import annotations
+
+import threading
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from pyspark.sql import SparkSession
+
+from retail_lakehouse.config.models import LeaseSettings
+from retail_lakehouse.core.errors import LeaseHeldError
+from retail_lakehouse.ops.leases import Leases
+
+SETTINGS = LeaseSettings(expire_seconds=60, wait_seconds=0)
+
+
+def test_a_held_lease_is_refused_naming_its_holder_then_free_once_released(spark: SparkSession, tmp_path: Path) -> None:
+    ops = str(tmp_path / "_ops")
+    first = Leases(spark, ops, SETTINGS, "lakehouse pipeline daily on host-a pid 1")
+    second = Leases(spark, ops, SETTINGS, "lakehouse run on host-b pid 2")
+    first.acquire(["silver_stores", "bronze_stores"], wait_seconds=0, what="pipeline daily")
+    with pytest.raises(LeaseHeldError) as refused:
+        second.acquire(["gold_sales_daily", "silver_stores"], wait_seconds=0, what="run")
+    message = str(refused.value)
+    assert message.startswith(
+        "run did not start: another run holds silver_stores (held by lakehouse pipeline daily on host-a pid 1 since "
+    )
+    # The refused taker took nothing: gold_sales_daily stays free for a third run.
+    third = Leases(spark, ops, SETTINGS, "third")
+    third.acquire(["gold_sales_daily"], wait_seconds=0, what="run")
+    third.release()
+    first.release()
+    second.acquire(["gold_sales_daily", "silver_stores"], wait_seconds=0, what="run")
+    assert {lease.name: lease.holder for lease in second.current(["silver_stores", "gold_sales_daily"])} == {
+        "silver_stores": "lakehouse run on host-b pid 2",
+        "gold_sales_daily": "lakehouse run on host-b pid 2",
+    }
+    second.release()
+
+
+def test_an_expired_lease_is_taken_over(spark: SparkSession, tmp_path: Path) -> None:
+    ops = str(tmp_path / "_ops")
+    now = datetime.now(UTC)
+    dead = Leases(spark, ops, SETTINGS, "a run that died", clock=lambda: now - timedelta(seconds=61))
+    dead.acquire(["inventory"], wait_seconds=0, what="stream inventory")
+    dead._stop.set()  # it died: no renewal, no release
+    successor = Leases(spark, ops, SETTINGS, "successor")
+    successor.acquire(["inventory"], wait_seconds=0, what="stream inventory")
+    (lease,) = successor.current(["inventory"])
+    assert lease.holder == "successor" and lease.expires_at > now
+    successor.release()
+
+
+def test_of_two_runs_racing_for_a_lease_exactly_one_wins(spark: SparkSession, tmp_path: Path) -> None:
+    ops = str(tmp_path / "_ops")
+    outcomes: dict[str, str] = {}
+
+    def take(holder: str) -> None:
+        try:
+            Leases(spark, ops, SETTINGS, holder).acquire(["bronze_pos_transactions"], wait_seconds=0, what=holder)
+            outcomes[holder] = "holds"
+        except LeaseHeldError:
+            outcomes[holder] = "refused"
+
+    for round_number in range(3):
+        outcomes.clear()
+        racers = [threading.Thread(target=take, args=(f"run-{round_number}-{i}",)) for i in range(2)]
+        for racer in racers:
+            racer.start()
+        for racer in racers:
+            racer.join()
+        assert sorted(outcomes.values()) == ["holds", "refused"]
+        (lease,) = Leases(spark, ops, SETTINGS, "reader").current(["bronze_pos_transactions"])
+        assert outcomes[lease.holder] == "holds"
+        spark.sql(f"DELETE FROM delta.`{ops}/leases`")  # free for the next round
