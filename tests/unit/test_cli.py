@@ -80,6 +80,7 @@ def test_jobs_lists_name_layer_kind_inputs_and_outputs() -> None:
     # analytics starts from silver: not the reorder points, which come from bronze
     assert lines[45] == "  analytics: " + ", ".join(f"gold_{t}" for t in GOLD_TABLES if t != "inventory_reorder_points")
     assert "  all: every batch job" in lines
+    assert "  maintenance: no job; then maintains every table" in lines
 
 
 def test_help_lists_the_commands(capsys: pytest.CaptureFixture[str]) -> None:
@@ -87,7 +88,7 @@ def test_help_lists_the_commands(capsys: pytest.CaptureFixture[str]) -> None:
         main(["--help"])
     assert exit_.value.code == 0
     out = capsys.readouterr().out
-    for command in ("jobs", "run", "pipeline", "stream", "replay", "summary", "generate"):
+    for command in ("jobs", "run", "pipeline", "stream", "replay", "summary", "generate", "status", "maintain"):
         assert f"\n    {command} " in out
 
 
@@ -101,7 +102,7 @@ def test_help_lists_the_commands(capsys: pytest.CaptureFixture[str]) -> None:
         (
             ["pipeline", "weekly"],
             "lakehouse: error: unknown pipeline 'weekly' "
-            "(pipelines: bronze, daily, analytics, all; see `lakehouse jobs`)",
+            "(pipelines: bronze, daily, analytics, all, maintenance; see `lakehouse jobs`)",
         ),
         (
             ["stream", "stock"],
