@@ -203,7 +203,8 @@ def test_a_second_stream_refuses_at_once_naming_the_running_one(workspace: Works
             wait_for(lambda: ("opened", "stream_lag", "inventory") in hook_events(http), first)
             second = workspace.run("stream", "inventory", "--available-now")
             assert second.returncode == EXIT_LEASE_HELD
-            assert second.stderr.strip().splitlines()[-1].startswith(
+            last_line = second.stderr.strip().splitlines()[-1]
+            assert last_line.startswith(
                 f"lakehouse: stream inventory did not start: another run holds inventory (held by lakehouse stream "
                 f"inventory on {os.uname().nodename} pid {first.pid} since "
             )
@@ -262,7 +263,8 @@ def test_a_run_refuses_a_job_another_run_holds_and_names_it(workspace: Workspace
             "pipeline", "stores", "--set", "pipelines.stores={jobs: [bronze_stores, silver_stores]}"
         )
     assert refused.returncode == EXIT_LEASE_HELD
-    assert refused.stderr.strip().splitlines()[-1].startswith(
+    last_line = refused.stderr.strip().splitlines()[-1]
+    assert last_line.startswith(
         "lakehouse: pipeline stores did not start: another run holds silver_stores (held by a scheduler retry since "
     )
     assert not (workspace.root / "bronze" / "stores").exists()  # nothing ran, not even the free job
