@@ -179,19 +179,30 @@ class Leases:
             self._names = []
         return sorted(others, key=lambda lease: lease.name)
 
-    def _set_expiry(self, expires_at: datetime) -> None:
+    def _set_expiry(self, expires_at: datetime) -> int:
+        """Sets the expiry of this process's leases; the number of leases it still held."""
         names = ", ".join(delta_tables.sql_literal(name) for name in self._names)
         statement = (
             f"UPDATE {delta_tables.table_identifier(self.path)} SET expires_at = "
             f"{delta_tables.sql_literal(expires_at)}, renewed_at = {delta_tables.sql_literal(self.clock())} "
             f"WHERE owner = {delta_tables.sql_literal(self.owner)} AND name IN ({names})"
         )
-        delta_tables.retry_on_conflict(lambda: self.spark.sql(statement))
+        result = delta_tables.retry_on_conflict(lambda: self.spark.sql(statement).first())
+        return int(result["num_affected_rows"]) if result is not None else len(self._names)
 
     def _renew_until_released(self) -> None:
         interval = self.settings.expire_seconds / 3
         while not self._stop.wait(interval):
             try:
-                self._set_expiry(self.clock() + timedelta(seconds=self.settings.expire_seconds))
+                held = self._set_expiry(self.clock() + timedelta(seconds=self.settings.expire_seconds))
             except Exception as exc:  # the next renewal tries again; the lease lasts until it expires
                 log.error("could not renew the leases of %s: %s", ", ".join(self._names), exc)
+                continue
+            if held < len(self._names):
+                # Not renewed for longer than expire_seconds (a paused process, a lost connection): another
+                # run may have taken the jobs over. Said loudly; the jobs' own writes stay exactly-once.
+                log.error(
+                    "lost the lease of some of %s: not renewed within %g s, another run may hold them",
+                    ", ".join(self._names),
+                    self.settings.expire_seconds,
+                )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -75,3 +76,19 @@ def test_of_two_runs_racing_for_a_lease_exactly_one_wins(spark: SparkSession, tm
         (lease,) = Leases(spark, ops, SETTINGS, "reader").current(["bronze_pos_transactions"])
         assert outcomes[lease.holder] == "holds"
         spark.sql(f"DELETE FROM delta.`{ops}/leases`")  # free for the next round
+
+
+def test_a_holder_that_lost_its_lease_says_so(
+    spark: SparkSession, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    ops = str(tmp_path / "_ops")
+    holder = Leases(spark, ops, LeaseSettings(expire_seconds=10), "paused run")
+    holder.acquire(["gold_customer_360"], wait_seconds=0, what="run")
+    # Another run took it over while this one was paused beyond the expiry.
+    spark.sql(f"UPDATE delta.`{ops}/leases` SET owner = 'someone else'")
+    with caplog.at_level("ERROR", logger="retail_lakehouse.leases"):
+        deadline = time.monotonic() + 20
+        while "lost the lease" not in caplog.text and time.monotonic() < deadline:
+            time.sleep(0.5)
+    holder.release()
+    assert "lost the lease of some of gold_customer_360: not renewed within 10 s" in caplog.text
