@@ -147,8 +147,11 @@ def append(
     writer.save(path)
 
 
-def overwrite(df: DataFrame, path: str, table: TableLayout) -> None:
-    df.write.format("delta").mode("overwrite").partitionBy(*table.partition_by).save(path)
+def overwrite(df: DataFrame, path: str, table: TableLayout, *, commit_marker: str | None = None) -> None:
+    writer = df.write.format("delta").mode("overwrite").partitionBy(*table.partition_by)
+    if commit_marker is not None:
+        writer = writer.option("userMetadata", commit_marker)
+    writer.save(path)
 
 
 def sql_literal(value: Any) -> str:
@@ -168,7 +171,13 @@ def sql_literal(value: Any) -> str:
 
 
 def replace_where(
-    df: DataFrame, path: str, table: TableLayout, column: str, *, idempotency: tuple[str, int] | None = None
+    df: DataFrame,
+    path: str,
+    table: TableLayout,
+    column: str,
+    *,
+    idempotency: tuple[str, int] | None = None,
+    commit_marker: str | None = None,
 ) -> None:
     """Atomically replaces the rows whose `column` value occurs in `df` (e.g. the dates a run touched).
     With `idempotency`, a retried micro-batch that had committed already is skipped (see `append`)."""
@@ -177,6 +186,8 @@ def replace_where(
         return
     predicate = f"`{column.replace('`', '``')}` IN ({', '.join(sql_literal(v) for v in sorted(values))})"
     writer = df.write.format("delta").mode("overwrite").option("replaceWhere", predicate)
+    if commit_marker is not None:
+        writer = writer.option("userMetadata", commit_marker)
     if idempotency is not None:
         writer = writer.option("txnAppId", idempotency[0]).option("txnVersion", idempotency[1])
     writer.partitionBy(*table.partition_by).save(path)

@@ -217,7 +217,7 @@ class BatchWriter:
         # needs reading before it, and a write skipped as already committed (idempotency) finds none.
         marker = f"{job.output}@{context.run_id}#{idempotency[1] if idempotency else 0}"
         inserted, commits = delta_tables.write_marked(
-            rows.sparkSession, path, marker, lambda: self._write_mode(job, rows, path, table, idempotency)
+            rows.sparkSession, path, marker, lambda: self._write_mode(job, rows, path, table, idempotency, marker)
         )
         if write.mode == "scd2":
             recorded = sum(commit.rows_inserted for commit in commits)
@@ -227,9 +227,16 @@ class BatchWriter:
         return sum(commit.rows_written for commit in commits)
 
     def _write_mode(
-        self, job: JobSettings, rows: DataFrame, path: str, table: TableSettings, idempotency: tuple[str, int] | None
+        self,
+        job: JobSettings,
+        rows: DataFrame,
+        path: str,
+        table: TableSettings,
+        idempotency: tuple[str, int] | None,
+        marker: str,
     ) -> int | None:
-        """Writes by the job's mode; an SCD2 merge returns how many new versions it inserted."""
+        """Writes by the job's mode; an SCD2 merge returns how many new versions it inserted. A DataFrame
+        write carries `marker` as its own option too: it then never depends on the session's setting."""
         write = job.write
         if write.mode == "scd2":
             return scd2.scd2_merge(self.spark, rows, path, write.keys, str(write.valid_from))
@@ -242,11 +249,13 @@ class BatchWriter:
                 within_partitions=table.partition_by if write.within_partitions else (),
             )
         elif write.mode == "append":
-            delta_tables.append(rows, path, table, idempotency=idempotency)
+            delta_tables.append(rows, path, table, idempotency=idempotency, commit_marker=marker)
         elif write.mode == "overwrite":
-            delta_tables.overwrite(rows, path, table)
+            delta_tables.overwrite(rows, path, table, commit_marker=marker)
         else:
-            delta_tables.replace_where(rows, path, table, str(write.replace_column), idempotency=idempotency)
+            delta_tables.replace_where(
+                rows, path, table, str(write.replace_column), idempotency=idempotency, commit_marker=marker
+            )
         return None
 
 
