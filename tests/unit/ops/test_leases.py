@@ -57,11 +57,14 @@ def test_an_expired_lease_is_taken_over(spark: SparkSession, tmp_path: Path) -> 
 def test_of_two_runs_racing_for_a_lease_exactly_one_wins(spark: SparkSession, tmp_path: Path) -> None:
     ops = str(tmp_path / "_ops")
     outcomes: dict[str, str] = {}
+    winners: list[Leases] = []
 
     def take(holder: str) -> None:
+        leases = Leases(spark, ops, SETTINGS, holder)
         try:
-            Leases(spark, ops, SETTINGS, holder).acquire(["bronze_pos_transactions"], wait_seconds=0, what=holder)
+            leases.acquire(["bronze_pos_transactions"], wait_seconds=0, what=holder)
             outcomes[holder] = "holds"
+            winners.append(leases)
         except LeaseHeldError:
             outcomes[holder] = "refused"
 
@@ -75,7 +78,7 @@ def test_of_two_runs_racing_for_a_lease_exactly_one_wins(spark: SparkSession, tm
         assert sorted(outcomes.values()) == ["holds", "refused"]
         (lease,) = Leases(spark, ops, SETTINGS, "reader").current(["bronze_pos_transactions"])
         assert outcomes[lease.holder] == "holds"
-        spark.sql(f"DELETE FROM delta.`{ops}/leases`")  # free for the next round
+        winners.pop().release()  # free for the next round
 
 
 def test_a_holder_that_lost_its_lease_says_so(
@@ -88,7 +91,7 @@ def test_a_holder_that_lost_its_lease_says_so(
     spark.sql(f"UPDATE delta.`{ops}/leases` SET owner = 'someone else'")
     with caplog.at_level("ERROR", logger="retail_lakehouse.leases"):
         deadline = time.monotonic() + 20
-        while "lost the lease" not in caplog.text and time.monotonic() < deadline:
+        while "lost the lease of some of gold_customer_360" not in caplog.text and time.monotonic() < deadline:
             time.sleep(0.5)
     holder.release()
     assert "lost the lease of some of gold_customer_360: not renewed within 10 s" in caplog.text
