@@ -265,10 +265,13 @@ def test_a_run_refuses_a_job_another_run_holds_and_names_it(workspace: Workspace
         "acquired_at": now,
         "renewed_at": now,
         "expires_at": now + timedelta(minutes=10),
+        "host": "scheduler-host",
+        "pid": 4242,
     }
     texts = [(name, pa.string()) for name in ("name", "owner", "holder")]
     times = [(name, pa.timestamp("us", tz="UTC")) for name in ("acquired_at", "renewed_at", "expires_at")]
-    leases = pa.Table.from_pylist([held], schema=pa.schema(texts + times))
+    process = [("host", pa.string()), ("pid", pa.int64())]
+    leases = pa.Table.from_pylist([held], schema=pa.schema(texts + times + process))
     write_deltalake(str(workspace.root / "_ops/leases"), leases)
     refused = workspace.run("pipeline", "stores", "--set", "pipelines.stores={jobs: [bronze_stores, silver_stores]}")
     assert refused.returncode == EXIT_LEASE_HELD

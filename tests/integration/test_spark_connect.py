@@ -30,6 +30,14 @@ RUN_COLUMNS = {
     "started_at",
     "ended_at",
     "recorded_at",
+    # _ops/leases: which process held a job, and when
+    "owner",
+    "holder",
+    "host",
+    "pid",
+    "acquired_at",
+    "renewed_at",
+    "expires_at",
 }
 # Under Spark Connect the micro-batches' counts travel through this table; a classic run keeps them in memory.
 CONNECT_ONLY_TABLES = {"_ops/micro_batches"}

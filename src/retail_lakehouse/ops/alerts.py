@@ -151,7 +151,9 @@ class AlertBook:
         self._write(opened, cleared)
         for alert in opened:
             self._open[alert.key] = alert
-            log.warning("ALERT opened: %s %s: %s", alert.kind, alert.subject, alert.message)
+            # A failure's error is logged by the runner already: the alert line names it only.
+            detail = "" if alert.kind == JOB_FAILED else f": {alert.message}"
+            log.warning("ALERT opened: %s %s%s", alert.kind, alert.subject, detail)
         for alert in cleared:
             self._open.pop(alert.key, None)
             log.info("alert cleared: %s %s", alert.kind, alert.subject)

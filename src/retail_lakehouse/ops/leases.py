@@ -21,7 +21,7 @@ from datetime import UTC, datetime, timedelta
 
 from pyspark.sql import SparkSession
 from pyspark.sql import functions as F
-from pyspark.sql.types import StringType, StructField, StructType, TimestampType
+from pyspark.sql.types import LongType, StringType, StructField, StructType, TimestampType
 
 from retail_lakehouse.config.models import LeaseSettings
 from retail_lakehouse.core.errors import LeaseHeldError
@@ -41,6 +41,8 @@ LEASES_SCHEMA = StructType(
         StructField("acquired_at", TimestampType(), False),
         StructField("renewed_at", TimestampType(), False),
         StructField("expires_at", TimestampType(), False),
+        StructField("host", StringType(), True),
+        StructField("pid", LongType(), True),
     ]
 )
 # Between two attempts to take leases another run holds.
@@ -54,6 +56,21 @@ class Lease:
     holder: str
     acquired_at: datetime
     expires_at: datetime
+    host: str | None = None
+    pid: int | None = None
+
+    def holder_is_gone(self) -> bool:
+        """Held by a process of this machine that no longer runs (killed, crashed): free at once rather
+        than at its expiry. A process elsewhere, or a reused pid, is taken for alive."""
+        if self.host != socket.gethostname() or self.pid is None or self.pid == os.getpid():
+            return False
+        try:
+            os.kill(self.pid, 0)
+        except ProcessLookupError:
+            return True
+        except PermissionError:
+            return False
+        return False
 
     def describe(self) -> str:
         return (
@@ -140,7 +157,12 @@ class Leases:
         if not delta_tables.exists(self.spark, self.path):
             return []
         rows = self.spark.read.format("delta").load(self.path).where(F.col("name").isin(list(names))).collect()
-        return [Lease(r["name"], r["owner"], r["holder"], _utc(r["acquired_at"]), _utc(r["expires_at"])) for r in rows]
+        return [
+            Lease(
+                r["name"], r["owner"], r["holder"], _utc(r["acquired_at"]), _utc(r["expires_at"]), r["host"], r["pid"]
+            )
+            for r in rows
+        ]
 
     def _try_acquire(self, names: list[str]) -> list[Lease]:
         """Takes the free leases among `names`; if any is held by another live run, frees those taken
@@ -156,6 +178,8 @@ class Leases:
                 "acquired_at": now,
                 "renewed_at": now,
                 "expires_at": expires,
+                "host": socket.gethostname(),
+                "pid": os.getpid(),
             }
             for name in names
         ]
@@ -173,11 +197,28 @@ class Leases:
             )
         )
         others = [lease for lease in self.current(names) if lease.owner != self.owner and lease.expires_at >= now]
+        gone = [lease for lease in others if lease.holder_is_gone()]
+        if gone:
+            log.warning("taking over from %s: it no longer runs", ", ".join(sorted({x.holder for x in gone})))
+            self._expire_leases_of(gone, now)
+            return self._try_acquire(names)
         if others:
             self._names = names
             self._set_expiry(now)
             self._names = []
         return sorted(others, key=lambda lease: lease.name)
+
+    def _expire_leases_of(self, leases: list[Lease], now: datetime) -> None:
+        """Ends the leases of holders that are gone (only those rows, only if still theirs)."""
+        condition = " OR ".join(
+            f"(name = {delta_tables.sql_literal(x.name)} AND owner = {delta_tables.sql_literal(x.owner)})"
+            for x in leases
+        )
+        statement = (
+            f"UPDATE {delta_tables.table_identifier(self.path)} SET expires_at = "
+            f"{delta_tables.sql_literal(now - timedelta(seconds=1))} WHERE {condition}"
+        )
+        delta_tables.retry_on_conflict(lambda: self.spark.sql(statement))
 
     def _set_expiry(self, expires_at: datetime) -> int:
         """Sets the expiry of this process's leases; the number of leases it still held."""

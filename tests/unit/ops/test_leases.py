@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import subprocess
 import threading
 import time
 from datetime import UTC, datetime, timedelta
@@ -95,3 +96,22 @@ def test_a_holder_that_lost_its_lease_says_so(
             time.sleep(0.5)
     holder.release()
     assert "lost the lease of some of gold_customer_360: not renewed within 10 s" in caplog.text
+
+
+def test_a_stopped_holder_on_this_machine_is_taken_over_at_once(spark: SparkSession, tmp_path: Path) -> None:
+    ops = str(tmp_path / "_ops")
+    killed = Leases(spark, ops, SETTINGS, "a stream killed with SIGKILL")
+    killed.acquire(["inventory"], wait_seconds=0, what="stream inventory")
+    killed._stop.set()
+    spark.sql(f"UPDATE delta.`{ops}/leases` SET pid = {dead_pid()}")  # as if another process, since ended
+    successor = Leases(spark, ops, SETTINGS, "restarted stream")
+    successor.acquire(["inventory"], wait_seconds=0, what="stream inventory")  # no wait for the expiry
+    (lease,) = successor.current(["inventory"])
+    assert lease.holder == "restarted stream"
+    successor.release()
+
+
+def dead_pid() -> int:
+    process = subprocess.Popen(["true"])
+    process.wait()
+    return process.pid
