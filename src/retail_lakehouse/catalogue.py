@@ -21,6 +21,7 @@ LAYER_PACKAGES = (
     "retail_lakehouse.gold",
     "retail_lakehouse.sql",
     "retail_lakehouse.inventory",
+    "retail_lakehouse.forecast",
 )
 
 

@@ -1,4 +1,5 @@
-"""A short text summary of the gold tables for people: top stores, RFM segments, rules, price moves."""
+"""A short text summary of the gold tables for people: top stores, RFM segments, rules, price moves,
+inventory, and the demand forecast's backtest accuracy."""
 
 from __future__ import annotations
 
@@ -80,6 +81,29 @@ def _alerts(table: DataFrame) -> list[str]:
     ]
 
 
+def _forecast_accuracy(table: DataFrame) -> list[str]:
+    """Each model's backtest over every origin, the whole horizon and every department, against the
+    seasonal naive baseline."""
+    overall = table.where(F.col("origin_date").isNull() & (F.col("horizon_week") == 0) & (F.col("category") == "All"))
+    rows = {r.model: r for r in overall.collect()}
+    naive = rows.get("seasonal_naive")
+    lines = []
+    for model in sorted(rows, key=lambda m: rows[m].wape if rows[m].wape is not None else float("inf")):
+        r = rows[model]
+        if r.wape is None:
+            continue
+        against = (
+            f"  {1 - r.wape / naive.wape:+.0%} WAPE vs seasonal naive"
+            if naive and naive.wape and model != naive.model
+            else ""
+        )
+        lines.append(
+            f"{model:<15} WAPE {r.wape:.3f}  MASE {r.mase or 0:.3f}  bias {r.bias:+.3f}"
+            f"  P10-P90 coverage {r.coverage_p10_p90:.0%}  ({r.observations:,} store-product-days){against}"
+        )
+    return lines
+
+
 SECTIONS: list[tuple[str, str, Callable[[DataFrame], list[str]]]] = [
     ("Top stores by net revenue", "gold/store_performance", _top_stores),
     ("Customers by RFM segment", "gold/customer_360", _segments),
@@ -87,11 +111,13 @@ SECTIONS: list[tuple[str, str, Callable[[DataFrame], list[str]]]] = [
     ("Price recommendations with the largest margin gain", "gold/price_recommendations", _price_moves),
     ("Inventory positions", "gold/inventory_positions", _positions),
     ("Inventory alerts", "gold/inventory_alerts", _alerts),
+    ("Demand forecast accuracy in the backtest", "gold/forecast_accuracy", _forecast_accuracy),
 ]
 # What builds each table, for a section whose table is not there yet.
 BUILT_BY = {
     "gold/inventory_positions": "lakehouse stream inventory --available-now",
     "gold/inventory_alerts": "lakehouse stream inventory --available-now (none yet if no stock fell below a threshold)",
+    "gold/forecast_accuracy": "lakehouse pipeline forecast",
 }
 
 

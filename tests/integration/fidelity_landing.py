@@ -17,7 +17,10 @@ from tests.conftest import REPO_ROOT
 
 DAY = "2025-01-02"
 CARD = "4111111111111111"
-STORES = "store_id,name,region,format,square_feet,city,opened_date\n1,Store 1,North,Mall,1000,Madrid,2020-01-01\n"
+STORES = (
+    "store_id,name,region,format,square_feet,city,opened_date,country,subdivision\n"
+    "1,Store 1,North,Mall,1000,Madrid,2020-01-01,ES,MD\n"
+)
 CATEGORIES = "category_id,name,parent_id,level\nD1,Food,,department\nC1,Snacks,D1,category\n"
 PRODUCTS_HEADER = "product_id,sku,name,category_id,cost,list_price,supplier_id,updated_at\n"
 PRODUCTS = PRODUCTS_HEADER + "P1,SKU1,Chips,C1,1.25,2.50,S1,2025-01-01 00:00:00\n"

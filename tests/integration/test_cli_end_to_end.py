@@ -173,8 +173,8 @@ def test_a_streaming_job_runs_continuously_until_interrupted(workspace: Workspac
     env = {**workspace.env, "LAKEHOUSE_CONF_DIR": str(conf)}
     first = workspace.landing / "stores" / "2025-01-01"
     first.mkdir(parents=True)
-    header = "store_id,name,region,format,square_feet,city,opened_date\n"
-    (first / "stores.csv").write_text(header + "1,Store 001,North,Outlet,7004,Hamburg,2020-03-22\n")
+    header = "store_id,name,region,format,square_feet,city,opened_date,country,subdivision\n"
+    (first / "stores.csv").write_text(header + "1,Store 001,North,Outlet,7004,Hamburg,2020-03-22,DE,HH\n")
     process = subprocess.Popen(
         [str(LAKEHOUSE), "stream", "bronze_stores_stream", "--trigger", "1"],
         cwd=workspace.cwd,

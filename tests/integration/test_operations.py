@@ -26,10 +26,12 @@ from tests.ops_servers import HttpRecorder, SmtpRecorder, http_recorder, smtp_re
 
 pytestmark = pytest.mark.integration
 
-STORES_HEADER = "store_id,name,region,format,square_feet,city,opened_date\n"
+STORES_HEADER = "store_id,name,region,format,square_feet,city,opened_date,country,subdivision\n"
 # 25 stores; store 3 has negative square feet: quarantined by square_feet_not_negative (4% of the rows, under
 # the suite's max_bad_share of 5%, over the 1% quarantine alert threshold).
-STORES = [f"{n},Store {n:03d},North,Outlet,{-40 if n == 3 else 5000 + n},Hamburg,2020-03-22" for n in range(1, 26)]
+STORES = [
+    f"{n},Store {n:03d},North,Outlet,{-40 if n == 3 else 5000 + n},Hamburg,2020-03-22,DE,HH" for n in range(1, 26)
+]
 STORE_IDS = sorted(str(n) for n in range(1, 26))
 
 

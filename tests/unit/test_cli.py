@@ -23,6 +23,7 @@ SILVER_TABLES = [
     "transaction_lines",
     "loyalty_events",
     "competitor_prices",
+    "weather",
     "inventory_changes",
     "inventory_snapshots",
     "inventory_latest_snapshots",
@@ -41,10 +42,12 @@ GOLD_TABLES = [
     "price_elasticity",
     "price_recommendations",
 ]
+FORECAST_TABLES = ["demand_features", "forecast_backtest", "forecast_accuracy", "demand_forecast", "replenishment"]
 ALL_JOBS = [
     *BRONZE_JOBS,
     *(f"silver_{table}" for table in SILVER_TABLES),
     *(f"gold_{table}" for table in GOLD_TABLES),
+    *(f"gold_{table}" for table in FORECAST_TABLES),
     "inventory",
 ]
 
@@ -62,7 +65,8 @@ def test_jobs_lists_name_layer_kind_inputs_and_outputs() -> None:
     assert lines[0].split() == ["JOB", "LAYER", "KIND", "INPUTS", "OUTPUTS"]
     assert lines[1].split() == ["bronze_stores", "bronze", "batch", "feed", "stores", "bronze/stores"]
     assert lines[15].split()[0] == "bronze_inventory_snapshots"
-    assert lines[21].split() == [
+    assert lines[16].split()[0] == "bronze_weather"
+    assert lines[22].split() == [
         "silver_transactions",
         "silver",
         "batch",
@@ -71,14 +75,16 @@ def test_jobs_lists_name_layer_kind_inputs_and_outputs() -> None:
         "silver/stores",
         "silver/transactions",
     ]
-    assert lines[28].split()[:3] == ["gold_sales_daily", "gold", "batch"]
-    assert lines[39].split()[0] == "gold_price_recommendations"
-    assert lines[40].split()[:3] == ["inventory", "gold", "stream"]
-    assert lines[43].startswith("  bronze: bronze_stores, bronze_categories, ")
-    assert lines[44].startswith("  daily: bronze_stores, bronze_categories, ")
-    assert lines[44].endswith(", silver_inventory_latest_snapshots, " + ", ".join(f"gold_{t}" for t in GOLD_TABLES[:7]))
+    assert lines[30].split()[:3] == ["gold_sales_daily", "gold", "batch"]
+    assert lines[41].split()[0] == "gold_price_recommendations"
+    assert [line.split()[0] for line in lines[42:47]] == [f"gold_{t}" for t in FORECAST_TABLES]
+    assert lines[47].split()[:3] == ["inventory", "gold", "stream"]
+    assert lines[50].startswith("  bronze: bronze_stores, bronze_categories, ")
+    assert lines[51].startswith("  daily: bronze_stores, bronze_categories, ")
+    assert lines[51].endswith(", silver_weather, " + ", ".join(f"gold_{t}" for t in GOLD_TABLES[:7]))
     # analytics starts from silver: not the reorder points, which come from bronze
-    assert lines[45] == "  analytics: " + ", ".join(f"gold_{t}" for t in GOLD_TABLES if t != "inventory_reorder_points")
+    assert lines[52] == "  analytics: " + ", ".join(f"gold_{t}" for t in GOLD_TABLES if t != "inventory_reorder_points")
+    assert lines[53] == "  forecast: " + ", ".join(f"gold_{t}" for t in FORECAST_TABLES)
     assert "  all: every batch job" in lines
     assert "  maintenance: no job; then maintains every table" in lines
 
@@ -102,7 +108,7 @@ def test_help_lists_the_commands(capsys: pytest.CaptureFixture[str]) -> None:
         (
             ["pipeline", "weekly"],
             "lakehouse: error: unknown pipeline 'weekly' "
-            "(pipelines: bronze, daily, analytics, all, maintenance; see `lakehouse jobs`)",
+            "(pipelines: bronze, daily, analytics, forecast, all, maintenance; see `lakehouse jobs`)",
         ),
         (
             ["stream", "stock"],

@@ -70,6 +70,10 @@ class MissingFeedError(JobError):
     """A feed marked required has no folder in the landing zone."""
 
 
+class MissingTableError(JobError):
+    """A job reads a table no job has written yet."""
+
+
 class ReconciliationError(JobError):
     """Rows read do not add up to rows written, quarantined and dropped as duplicates."""
 

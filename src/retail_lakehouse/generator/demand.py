@@ -3,17 +3,22 @@
 Each product has a popularity and an elasticity. Popular products are priced dynamically (a new price
 every few days, ±40% around the base), the rest change price rarely; some days carry a promotion. The
 expected number of sale lines of product p on day d is
-    base_lines * popularity_p * weekday_factor_d * (effective_price_pd / base_price_p) ** elasticity_p,
-so a log-log regression of daily quantity on price recovers the elasticity.
+    base_lines * popularity_p * weekday_factor_d * season_pd * store_mix_d
+    * (effective_price_pd / base_price_p) ** elasticity_p,
+so a log-log regression of daily quantity on price recovers the elasticity. season_pd is the product's
+department's yearly cycle and store_mix_d the day's holiday and weather effects averaged over where the
+sales happen (generator.calendar); both are 1 on average.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
+from retail_lakehouse.generator.calendar import SEASONALITY, seasonal_factor
 from retail_lakehouse.generator.randomness import stream
 
 LINES_PER_DAY_AT_SCALE_1 = 11_111  # about 1 million lines in 90 days
@@ -30,9 +35,12 @@ class ProductDemand:
     elasticity: np.ndarray
     dynamic: np.ndarray  # bool: priced dynamically
     base_price: np.ndarray
+    season_amplitude: np.ndarray
+    season_peak_day: np.ndarray
 
 
-def product_demand(seed: int, products: pd.DataFrame) -> ProductDemand:
+def product_demand(seed: int, products: pd.DataFrame, departments: np.ndarray) -> ProductDemand:
+    """`departments`: each product's department name (its yearly cycle)."""
     rng = stream(seed, "demand")
     count = len(products)
     rank = rng.permutation(count)
@@ -43,6 +51,8 @@ def product_demand(seed: int, products: pd.DataFrame) -> ProductDemand:
         elasticity=np.round(rng.uniform(-2.6, -0.3, count), 3),
         dynamic=dynamic,
         base_price=products["list_price"].to_numpy(dtype=float),
+        season_amplitude=np.array([SEASONALITY.get(str(d), (0.0, 1))[0] for d in departments]),
+        season_peak_day=np.array([SEASONALITY.get(str(d), (0.0, 1))[1] for d in departments]),
     )
 
 
@@ -81,8 +91,21 @@ def typical_daily_lines(demand: ProductDemand, scale: float) -> np.ndarray:
     return lines
 
 
-def expected_lines(demand: ProductDemand, prices: DayPrices, weekday: int, scale: float) -> np.ndarray:
+def expected_lines(
+    demand: ProductDemand, prices: DayPrices, date: dt.date, scale: float, store_mix: float = 1.0
+) -> np.ndarray:
+    """Expected POS lines per product on `date`; `store_mix`: the day's holiday and weather effect over all
+    channels (1 on an ordinary day)."""
     effective = prices.list_price * (1 - prices.promotion)
     response = (effective / demand.base_price) ** demand.elasticity
-    lines: np.ndarray = LINES_PER_DAY_AT_SCALE_1 * scale * demand.popularity * WEEKDAY_FACTOR[weekday] * response
+    season = seasonal_factor(demand.season_amplitude, demand.season_peak_day, date)
+    lines: np.ndarray = (
+        LINES_PER_DAY_AT_SCALE_1
+        * scale
+        * demand.popularity
+        * WEEKDAY_FACTOR[date.weekday()]
+        * season
+        * store_mix
+        * response
+    )
     return lines

@@ -91,6 +91,29 @@ LAST_NAMES = np.array(
         "Weber",
     ]
 )
+# city -> (ISO country, subdivision for the `holidays` package: regional public holidays)
+CITY_LOCATIONS: dict[str, tuple[str, str]] = {
+    "Amsterdam": ("NL", ""),
+    "Berlin": ("DE", "BE"),
+    "Copenhagen": ("DK", ""),
+    "Dublin": ("IE", ""),
+    "Edinburgh": ("GB", "SCT"),
+    "Frankfurt": ("DE", "HE"),
+    "Geneva": ("CH", "GE"),
+    "Hamburg": ("DE", "HH"),
+    "Lyon": ("FR", ""),
+    "Madrid": ("ES", "MD"),
+    "Milan": ("IT", "MI"),
+    "Munich": ("DE", "BY"),
+    "Oslo": ("NO", ""),
+    "Paris": ("FR", ""),
+    "Prague": ("CZ", ""),
+    "Rotterdam": ("NL", ""),
+    "Stockholm": ("SE", ""),
+    "Utrecht": ("NL", ""),
+    "Vienna": ("AT", "9"),
+    "Zurich": ("CH", "ZH"),
+}
 GENDERS = np.array(["F", "M", "O"])
 SEGMENTS = np.array(["Consumer", "Enthusiast", "Professional", "Team"])
 COUNTRIES = np.array(["DE", "NL", "IT", "TW", "CN", "US", "FR"])
@@ -158,15 +181,20 @@ def make_stores(seed: int, scale: float, origin: dt.date) -> pd.DataFrame:
         ),
     )
     opened = [origin - dt.timedelta(days=int(d)) for d in rng.integers(200, 5000, physical + 1)]
+    regions = np.concatenate([["Online"], rng.choice(REGIONS, physical)])
+    cities = np.concatenate([["Online"], rng.choice(CITIES, physical)])
+    located = [CITY_LOCATIONS.get(str(c), ("", "")) for c in cities]
     return pd.DataFrame(
         {
             "store_id": ids,
             "name": ["Online Store", *(f"Store {i:03d}" for i in ids[1:])],
-            "region": np.concatenate([["Online"], rng.choice(REGIONS, physical)]),
+            "region": regions,
             "format": formats,
             "square_feet": np.where(ids == ONLINE_STORE_ID, 0, sqft),
-            "city": np.concatenate([["Online"], rng.choice(CITIES, physical)]),
+            "city": cities,
             "opened_date": [d.isoformat() for d in opened],
+            "country": [country for country, _ in located],
+            "subdivision": [subdivision for _, subdivision in located],
         }
     )
 

@@ -4,6 +4,10 @@ Produces the accelerator's two feeds: change events (sale, shrink, restock, bopi
 transaction with its items, signed quantities) and snapshots (counted quantity per item and store).
 Every count equals the stock the events imply at its time, except a planted 1% of recounts that find
 one unit less (shrinkage nobody recorded), which then becomes the stock.
+
+A store never sells what it does not have: a planted share of due deliveries is missed, the stock of a
+fast seller can run out, and the sale lines beyond the stock are not made (censored demand; the manifest
+counts them).
 """
 
 from __future__ import annotations
@@ -24,6 +28,7 @@ COUNT_TIME = "22:00:00"
 INITIAL_COUNT_TIME = "05:00:00"
 CYCLE_DAYS = 30  # every item of every store is counted once in this many days
 UNITS_PER_LINE = 1.4  # a POS line sells 1 + Poisson(0.4) units
+MISSED_DELIVERY_PROBABILITY = 0.08
 
 
 @dataclass
@@ -108,16 +113,77 @@ def opening_snapshot(ledger: StockLedger, date: dt.date, employees: np.ndarray) 
     )
 
 
-def sold_quantities(sales: DaySales, stores: int, products: int, product_index: pd.Series) -> np.ndarray:
-    """Units leaving each store's stock: in-store and shipped sales, and BOPIS at the pickup store."""
+def stock_store_of_lines(sales: DaySales) -> np.ndarray:
+    """The store whose stock each line draws on: the sale's store, or the pickup store of a BOPIS order."""
     header = sales.transactions.set_index("transaction_id")
     lines = sales.lines
     pickup = header["pickup_store_id"].reindex(lines["transaction_id"]).to_numpy(dtype="float", na_value=np.nan)
     store = header["store_id"].reindex(lines["transaction_id"]).to_numpy()
-    store = np.where(np.isnan(pickup), store, pickup).astype(int)
+    stores: np.ndarray = np.where(np.isnan(pickup), store, pickup).astype(int)
+    return stores
+
+
+def sold_quantities(sales: DaySales, stores: int, products: int, product_index: pd.Series) -> np.ndarray:
+    """Units leaving each store's stock: in-store and shipped sales, and BOPIS at the pickup store."""
+    lines = sales.lines
     sold = np.zeros((stores, products), dtype=np.int64)
-    np.add.at(sold, (store, product_index.loc[lines["product_id"]].to_numpy()), lines["quantity"].to_numpy())
+    np.add.at(
+        sold,
+        (stock_store_of_lines(sales), product_index.loc[lines["product_id"]].to_numpy()),
+        lines["quantity"].to_numpy(),
+    )
     return sold
+
+
+@dataclass(frozen=True)
+class CensoredSales:
+    sales: DaySales
+    stock_outs: np.ndarray  # bool per (store, product): demand exceeded the stock this day
+    lost_units: int
+
+
+def censor_sales(sales: DaySales, stock: np.ndarray, product_index: pd.Series) -> CensoredSales:
+    """The day's sales a store could serve: per store and product, lines in time order while the stock
+    lasts; the line that meets the last units gets those (its discount in proportion), later lines none.
+    A transaction left without lines is not made either. A censored day therefore ends with no stock."""
+    lines = sales.lines
+    store = stock_store_of_lines(sales)
+    product = product_index.loc[lines["product_id"]].to_numpy()
+    time = sales.transactions.set_index("transaction_id")["timestamp"].reindex(lines["transaction_id"]).to_numpy()
+    frame = pd.DataFrame(
+        {"store": store, "product": product, "time": time, "quantity": lines["quantity"].to_numpy()},
+        index=lines.index,
+    ).sort_values(["store", "product", "time"], kind="stable")
+    served_before = frame.groupby(["store", "product"])["quantity"].cumsum() - frame["quantity"]
+    available = stock[frame["store"], frame["product"]]
+    frame["served"] = np.clip(available - served_before.to_numpy(), 0, frame["quantity"].to_numpy())
+    short = frame[frame["served"] < frame["quantity"]]
+    stock_outs = np.zeros(stock.shape, dtype=bool)
+    stock_outs[short["store"], short["product"]] = True
+    if short.empty:
+        return CensoredSales(sales=sales, stock_outs=stock_outs, lost_units=0)
+    served = frame["served"].reindex(lines.index).to_numpy()
+    kept = lines.assign(quantity=served)[served > 0].copy()
+    ordered = lines["quantity"].to_numpy()[served > 0]
+    kept["discount"] = np.round(kept["discount"].to_numpy() * kept["quantity"].to_numpy() / ordered, 2)
+    kept["line_number"] = kept.groupby("transaction_id").cumcount() + 1
+    transactions = sales.transactions[sales.transactions["transaction_id"].isin(kept["transaction_id"])]
+    return CensoredSales(
+        sales=DaySales(transactions=transactions.reset_index(drop=True), lines=kept.reset_index(drop=True)),
+        stock_outs=stock_outs,
+        lost_units=int((short["quantity"] - short["served"]).sum()),
+    )
+
+
+def restock(seed: int, day: int, date: dt.date, ledger: StockLedger) -> pd.DataFrame:
+    """The morning's deliveries: stock below safety is refilled to 4x safety, unless the delivery is missed."""
+    rng = stream(seed, "deliveries", day)
+    low = ledger.quantity < ledger.safety[None, :]
+    delivered = low & (rng.random(ledger.quantity.shape) >= MISSED_DELIVERY_PROBABILITY)
+    refill = np.where(delivered, 4 * ledger.safety[None, :] - ledger.quantity, 0)
+    events = _pair_events(ledger, delivered, refill, date, "R", RESTOCK, RESTOCK_TIME)
+    ledger.quantity += refill
+    return events
 
 
 def sale_events(sales: DaySales) -> pd.DataFrame:
@@ -166,15 +232,12 @@ def simulate_day(
     sales: DaySales,
     product_index: pd.Series,
     employees: np.ndarray,
+    restocked: pd.DataFrame,
 ) -> DayInventory:
-    """Moves the ledger through one day and returns the day's change events and counts."""
+    """Moves the ledger through the rest of a day whose deliveries (`restock`) came and whose sales were
+    censored to the stock, and returns the day's change events and counts."""
     rng = stream(seed, "inventory", day)
     stores, products = ledger.quantity.shape
-    low = ledger.quantity < ledger.safety[None, :]
-    refill = np.where(low, 4 * ledger.safety[None, :] - ledger.quantity, 0)
-    restock = _pair_events(ledger, low, refill, date, "R", RESTOCK, RESTOCK_TIME)
-    ledger.quantity += refill
-
     ledger.quantity -= sold_quantities(sales, stores, products, product_index)
 
     shrink_mask = (rng.random((stores, products)) < 0.001) & (ledger.quantity > 0)
@@ -195,5 +258,5 @@ def simulate_day(
             "quantity": ledger.quantity[s, p],
         }
     )
-    changes = pd.concat([restock, sale_events(sales), shrink], ignore_index=True)
+    changes = pd.concat([restocked, sale_events(sales), shrink], ignore_index=True)
     return DayInventory(changes=changes, snapshots=snapshots)

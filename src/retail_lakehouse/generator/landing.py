@@ -18,14 +18,23 @@ import numpy as np
 import pandas as pd
 
 from retail_lakehouse.core.errors import LandingConflictError
-from retail_lakehouse.generator import activity, dirty, serialize
-from retail_lakehouse.generator.demand import DayPrices, next_prices, product_demand, typical_daily_lines
-from retail_lakehouse.generator.dimensions import Dimensions, make_dimensions
+from retail_lakehouse.generator import activity, calendar, dirty, serialize
+from retail_lakehouse.generator.demand import (
+    WEEKDAY_FACTOR,
+    DayPrices,
+    next_prices,
+    product_demand,
+    typical_daily_lines,
+)
+from retail_lakehouse.generator.dimensions import Dimensions, department_of_subcategories, make_dimensions
 from retail_lakehouse.generator.inventory import (
+    MISSED_DELIVERY_PROBABILITY,
     StockLedger,
+    censor_sales,
     employee_ids,
     opening_snapshot,
     reorder_points,
+    restock,
     simulate_day,
 )
 from retail_lakehouse.generator.options import GeneratorOptions
@@ -34,6 +43,7 @@ from retail_lakehouse.generator.reference import INVENTORY_CHANGE_TYPES
 from retail_lakehouse.generator.sales import Affinity, DaySales, day_sales, plant_affinities
 
 MANIFEST = "_manifest.json"
+WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 
 
 @dataclass
@@ -92,6 +102,7 @@ FEED_FOLDERS = {
     "inventory_change_type": "inventory/inventory_change_type",
     "inventory_changes": "inventory/changes",
     "inventory_snapshots": "inventory/snapshots",
+    "weather": "weather",
 }
 _FEED_OF_FOLDER = {folder: feed for feed, folder in FEED_FOLDERS.items()}
 
@@ -115,6 +126,30 @@ class AffinityCounts:
     together: int = 0
 
 
+@dataclass
+class Day:
+    """One simulated day: its sales (censored to the stock), prices, weather and morning deliveries."""
+
+    number: int
+    date: dt.date
+    sales: DaySales
+    prices: DayPrices
+    weather: pd.DataFrame
+    restocked: pd.DataFrame
+
+
+@dataclass
+class StockOutCounts:
+    """Store-product-days whose demand exceeded the stock, and the units not sold for it."""
+
+    store_product_days: int = 0
+    lost_units: int = 0
+
+    def add(self, stock_outs: np.ndarray, lost_units: int) -> None:
+        self.store_product_days += int(stock_outs.sum())
+        self.lost_units += lost_units
+
+
 class Simulation:
     """The data set's state from its origin day on."""
 
@@ -127,7 +162,8 @@ class Simulation:
         products = self.dims.products
         self.product_ids = products["product_id"].to_numpy()
         self.product_index = pd.Series(np.arange(len(products)), index=self.product_ids)
-        self.demand = product_demand(seed, products)
+        departments = department_of_subcategories(self.dims.categories)
+        self.demand = product_demand(seed, products, departments.loc[products["category_id"]].to_numpy())
         self.affinities = plant_affinities(seed, self.demand)
         self.affinity_counts = [AffinityCounts(a) for a in self.affinities]
         self.baskets = 0
@@ -140,14 +176,30 @@ class Simulation:
         )
         self.employees = employee_ids(seed, len(self.dims.stores))
         self.prices: DayPrices | None = None
+        physical = self.dims.stores.iloc[1:]
+        self.store_regions = physical["region"].to_numpy()
+        self.weather = calendar.Weather.start(sorted(set(self.store_regions)))
+        self.stock_outs = StockOutCounts()
 
-    def days(self) -> Iterator[tuple[int, dt.date, DaySales, DayPrices]]:
+    def store_factors(self, date: dt.date, weather: pd.DataFrame) -> np.ndarray:
+        """The day's demand multiplier per physical store: public holiday and the region's weather."""
+        physical = self.dims.stores.iloc[1:]
+        holiday = calendar.store_holidays(physical["country"], physical["subdivision"], date)
+        by_region = weather.set_index("region").loc[self.store_regions]
+        weather_effect = calendar.weather_factor(
+            by_region["temperature_c"].to_numpy(), by_region["precipitation_mm"].to_numpy()
+        )
+        factors: np.ndarray = np.where(holiday, calendar.HOLIDAY_UPLIFT, 1.0) * weather_effect
+        return factors
+
+    def days(self) -> Iterator[Day]:
         day = 0
         date = self.origin
         while date <= self.options.end_date:
             previous = None if self.prices is None else self.prices.list_price
             self.prices = next_prices(self.options.seed, day, self.demand, previous)
-            sales = day_sales(
+            weather = self.weather.next_day(self.options.seed, day, date)
+            demanded = day_sales(
                 self.options.seed,
                 day,
                 date,
@@ -158,9 +210,13 @@ class Simulation:
                 self.customer_weights,
                 self.affinities,
                 self.options.scale,
+                self.store_factors(date, weather),
             )
-            self._count_affinities(sales)
-            yield day, date, sales, self.prices
+            restocked = restock(self.options.seed, day, date, self.ledger)
+            censored = censor_sales(demanded, self.ledger.quantity, self.product_index)
+            self.stock_outs.add(censored.stock_outs, censored.lost_units)
+            self._count_affinities(censored.sales)
+            yield Day(day, date, censored.sales, self.prices, weather, restocked)
             day += 1
             date += dt.timedelta(days=1)
 
@@ -255,15 +311,13 @@ def origin_delivery(sim: Simulation, date: dt.date, opening_count: pd.DataFrame)
 
 def daily_delivery(
     sim: Simulation,
-    day: int,
-    date: dt.date,
-    sales: DaySales,
-    prices: DayPrices,
+    today: Day,
     changed_customers: pd.DataFrame,
     changes: pd.DataFrame,
     snapshots: pd.DataFrame,
 ) -> Delivery:
     seed, rate = sim.options.seed, sim.options.dirty_rate
+    day, date, sales, prices = today.number, today.date, today.sales, today.prices
     d = date.isoformat()
     delivery = Delivery()
     rng = stream(seed, "dirty", day)
@@ -305,6 +359,7 @@ def daily_delivery(
         dirty_counts=counts,
     )
     delivery.csv(landing_path("inventory_snapshots", date, f"inventory_snapshots_{d}.csv"), snapshots)
+    delivery.csv(landing_path("weather", date, f"weather_{d}.csv"), today.weather)
     return delivery
 
 
@@ -343,20 +398,21 @@ def generate_landing(landing: Path, options: GeneratorOptions) -> dict[str, Any]
         for path, facts in (previous or {}).get("files", {}).items()
         if dt.date.fromisoformat(path.split("/")[-2]) < options.start_date
     }
-    for day, date, sales, prices in sim.days():
+    for today in sim.days():
+        day, date = today.number, today.date
         changed_customers = activity.customer_changes(options.seed, day, date, sim.customers) if day else None
+        # Opening stock is at least 3x safety, so the first morning brings no delivery before this count.
         opening_count = opening_snapshot(sim.ledger, date, sim.employees) if day == 0 else None
-        inventory = simulate_day(options.seed, day, date, sim.ledger, sales, sim.product_index, sim.employees)
+        inventory = simulate_day(
+            options.seed, day, date, sim.ledger, today.sales, sim.product_index, sim.employees, today.restocked
+        )
         if date < options.start_date:
             continue
         delivery = Delivery() if opening_count is None else origin_delivery(sim, date, opening_count)
         empty = sim.customers.iloc[0:0]
         delivery.files |= daily_delivery(
             sim,
-            day,
-            date,
-            sales,
-            prices,
+            today,
             empty if changed_customers is None else changed_customers,
             inventory.changes,
             inventory.snapshots,
@@ -396,6 +452,12 @@ def build_manifest(
             "elasticity": dict(zip(products, sim.demand.elasticity.tolist(), strict=True)),
             "dynamic_pricing": products[sim.demand.dynamic].tolist(),
             "affinities": sim.planted_affinities(),
+            "demand": {
+                **calendar.planted_effects(),
+                "weekday_factor": dict(zip(WEEKDAYS, WEEKDAY_FACTOR.tolist(), strict=True)),
+                "missed_delivery_probability": MISSED_DELIVERY_PROBABILITY,
+                "stock_outs": asdict(sim.stock_outs),
+            },
         },
         "files": files,
     }

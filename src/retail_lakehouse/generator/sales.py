@@ -94,9 +94,15 @@ def day_sales(
     customer_weights: np.ndarray,
     affinities: list[Affinity],
     scale: float,
+    store_factors: np.ndarray | None = None,
 ) -> DaySales:
+    """`store_factors`: the day's demand multiplier per physical store (holiday, weather; 1 when None). A
+    store's in-store sales scale with it, and so do the day's lines in total."""
     rng = stream(seed, "sales", day)
-    lines_per_product = rng.poisson(expected_lines(demand, prices, date.weekday(), scale))
+    factors = np.ones(len(store_weights)) if store_factors is None else store_factors
+    in_store = CHANNEL_SHARES[0] * float(np.dot(store_weights, factors))
+    store_mix = in_store + sum(CHANNEL_SHARES[1:])
+    lines_per_product = rng.poisson(expected_lines(demand, prices, date, scale, store_mix))
     product = np.repeat(np.arange(len(lines_per_product)), lines_per_product)
     transactions = max(1, round(len(product) / LINES_PER_TRANSACTION))
     transaction = rng.integers(0, transactions, len(product))
@@ -114,7 +120,10 @@ def day_sales(
     lines["discount"] = np.round(unit_price * discount_share * lines["quantity"], 2)
     lines["product_id"] = product_ids[lines["product"]]
 
-    header = _transaction_headers(rng, date, np.unique(lines["transaction"]), store_weights, customer_weights)
+    weights = store_weights * factors
+    header = _transaction_headers(
+        rng, date, np.unique(lines["transaction"]), weights / weights.sum(), customer_weights, in_store / store_mix
+    )
     lines = lines.merge(header[["transaction", "transaction_id"]], on="transaction")
     lines["line_number"] = lines.groupby("transaction").cumcount() + 1
     lines = lines.sort_values(["transaction_id", "line_number"]).reset_index(drop=True)
@@ -141,9 +150,12 @@ def _transaction_headers(
     transactions: np.ndarray,
     store_weights: np.ndarray,
     customer_weights: np.ndarray,
+    in_store_share: float,
 ) -> pd.DataFrame:
     count = len(transactions)
-    channel = rng.choice(CHANNELS, count, p=CHANNEL_SHARES)
+    online = sum(CHANNEL_SHARES[1:])
+    shares = [in_store_share, *((1 - in_store_share) * s / online for s in CHANNEL_SHARES[1:])]
+    channel = rng.choice(CHANNELS, count, p=shares)
     in_store = channel == "Store"
     physical_store = 1 + rng.choice(len(store_weights), count, p=store_weights)
     store_id = np.where(in_store, physical_store, 0)

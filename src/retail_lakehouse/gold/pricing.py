@@ -3,7 +3,8 @@
 The elasticity is the slope e of a log-log model of daily quantity on the day's average price, over the
 days the product was not on promotion, with day-of-week dummies as controls (weekly patterns move demand
 independently of price):
-    log E[q_d] = a + e * log p_d + sum_k b_k * [weekday(d) = k].
+    log E[q_d] = a + e * log p_d + sum_k b_k * [weekday(d) = k] + c * t_d (+ a yearly sine and cosine),
+with t_d the time since the first day (seasonal_controls).
 By default it is fitted by Poisson pseudo-maximum likelihood (a log-link GLM, iteratively reweighted least
 squares): ordinary least squares on log q estimates E[log q] instead, which for small daily counts sits
 below log E[q] by about half the squared coefficient of variation, and more so at high prices where fewer
@@ -35,12 +36,20 @@ ELASTICITY_SCHEMA = (
 )
 
 
+SEASON_SPAN_DAYS = 300  # from this span on, the seasonal controls include a yearly cycle
+
+
 class ElasticityParams(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     min_price_changes: int = Field(10, ge=1, description="Day-to-day price changes a product needs.")
     min_price_change: float = Field(0.01, gt=0, description="A change counts above this relative size.")
     day_of_week_controls: bool = True
+    seasonal_controls: bool = Field(
+        True,
+        description="A log-linear trend over the period, and a yearly sine and cosine when it spans 300 days or "
+        "more: demand moves with the season independently of price, and unmodelled it blurs the estimate.",
+    )
     min_observations: int = Field(20, ge=3, description="Non-promotion days with sales a fit needs.")
     estimator: Literal["poisson", "ols"] = Field(
         "poisson", description="poisson: log-link GLM (unbiased for small counts); ols: least squares on log q."
@@ -120,6 +129,13 @@ def fit_log_log(days: pd.DataFrame, params: ElasticityParams) -> pd.DataFrame:
         weekday = pd.to_datetime(days["sale_date"]).dt.weekday.to_numpy()
         present = sorted(set(weekday.tolist()))
         regressors += [(weekday == k).astype(float) for k in present[1:]]  # the first present day is the base
+    if params.seasonal_controls:
+        dates = pd.to_datetime(days["sale_date"])
+        years = ((dates - dates.iloc[0]).dt.days / 365.25).to_numpy(dtype=float)
+        regressors.append(years)
+        if years[-1] * 365.25 >= SEASON_SPAN_DAYS:
+            angle = 2 * np.pi * dates.dt.dayofyear.to_numpy(dtype=float) / 365.25
+            regressors += [np.sin(angle), np.cos(angle)]
     x = np.column_stack(regressors)
     fit = _poisson_fit(x, quantity, params.max_iterations) if params.estimator == "poisson" else _ols_fit(x, quantity)
     if fit is None:

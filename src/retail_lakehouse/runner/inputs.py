@@ -7,7 +7,7 @@ from collections.abc import Collection
 from pyspark.sql import DataFrame, SparkSession
 
 from retail_lakehouse.config.models import INCREMENTAL_INPUT, JobSettings, LakehouseConfig, feed_of
-from retail_lakehouse.core.errors import MissingFeedError
+from retail_lakehouse.core.errors import MissingFeedError, MissingTableError
 from retail_lakehouse.io import jdbc
 from retail_lakehouse.io.readers import read_feed, read_table
 from retail_lakehouse.io.storage_files import path_exists
@@ -24,9 +24,11 @@ def read_inputs(
     streaming: bool,
     only: Collection[str] | None = None,
     leave_out: Collection[str] = (),
+    optional: Collection[str] = (),
 ) -> dict[str, DataFrame]:
     """The job's inputs by alias (those in `only`, if given, less those in `leave_out`); with `streaming`,
-    the incremental input as a stream."""
+    the incremental input as a stream. A table not written yet is left out when its alias is one of the
+    transform's `optional` inputs, and is an error naming the jobs that write it otherwise."""
     inputs: dict[str, DataFrame] = {}
     for alias, reference in job.inputs.items():
         if (only is not None and alias not in only) or alias in leave_out:
@@ -39,7 +41,17 @@ def read_inputs(
                 reader = reader.option("readChangeFeed", "true")
             inputs[alias] = reader.load(config.storage.table_path(reference))
         elif feed_name is None:
-            inputs[alias] = read_table(spark, config.storage.table_path(reference))
+            path = config.storage.table_path(reference)
+            if not path_exists(spark, path):
+                if alias in optional:
+                    log.info("input %s: table %s not written yet, read as absent", alias, reference)
+                    continue
+                writers = sorted(name for name, other in config.jobs.items() if other.output == reference)
+                raise MissingTableError(
+                    f"input {alias} reads {reference}, which does not exist yet ({path}); run "
+                    f"{' or '.join(writers) or 'the job that writes it'} first"
+                )
+            inputs[alias] = read_table(spark, path)
         elif config.feeds[feed_name].format == "jdbc":
             inputs[alias] = jdbc.read_jdbc_table(spark, config.feeds[feed_name])
         else:

@@ -178,9 +178,8 @@ class JobRunner:
         elif job.reads_stream:
             counts = self._run_incremental_batches(job_name, job, context)
         else:
-            counts = self.batches.write(
-                job_name, read_inputs(self.spark, self.loaded.config, job, streaming=False), context
-            )
+            inputs = read_inputs(self.spark, self.loaded.config, job, streaming=False, optional=spec.optional_inputs)
+            counts = self.batches.write(job_name, inputs, context)
         if spec.preserves_rows and counts.read != counts.written:
             raise ReconciliationError(
                 f"{job.output}: read {counts.read} rows but wrote {counts.written}; "

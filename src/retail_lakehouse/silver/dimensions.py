@@ -93,6 +93,8 @@ def stores(source: DataFrame, params: SourceFormats) -> DataFrame:
             "square_feet": typed_integer("square_feet"),
             "city": text("city"),
             "opened_date": params.date("opened_date"),
+            "country": code("country"),
+            "subdivision": code("subdivision"),
             "is_online": F.coalesce(F.lower(text("format")) == "online", F.lit(False)),
         },
         params,

@@ -75,6 +75,12 @@ def typed_integer(column: str) -> Typed:
     return _typed_number(column, "int")
 
 
+def typed_double(column: str) -> Typed:
+    """A measurement (temperature, rainfall): any number; only text that is no number is unparsed."""
+    value = text(column).try_cast("double")
+    return Typed(value, text(column).isNotNull() & value.isNull())
+
+
 def typed_money(column: str, scale: int = MONEY_SCALE) -> Typed:
     return _typed_number(column, f"decimal({MONEY_PRECISION},{scale})")
 

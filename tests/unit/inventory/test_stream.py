@@ -148,6 +148,8 @@ def test_pos_supplies_sales_rounds_in_order_late_snapshot_and_late_delta(spark: 
         "    2025-01-01 13:00:00 store    1 item      104 on hand -2 < 10 (safety stock)",
         "    2025-01-01 12:00:00 store    1 item      101 on hand 13 < 15 (reorder point)",
         "    2025-01-01 11:00:00 store    1 item      102 on hand 7 < 8 (reorder point)",
+        "Demand forecast accuracy in the backtest (gold/forecast_accuracy):",
+        "  not built yet: run `lakehouse pipeline forecast`",
     ]
 
     # The stream's positions equal the rule computed over its whole ledger at once.

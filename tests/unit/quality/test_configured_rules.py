@@ -46,9 +46,11 @@ class Case:
 CASES = [
     Case(
         "silver_stores",
-        text_columns("store_id", "name", "region", "format", "square_feet", "city", "opened_date"),
+        text_columns(
+            "store_id", "name", "region", "format", "square_feet", "city", "opened_date", "country", "subdivision"
+        ),
         {"store_id": "1", "name": "x", "region": "North", "format": "Mall", "square_feet": "900", "city": "Bilbao",
-         "opened_date": "2020-01-01"},
+         "opened_date": "2020-01-01", "country": "ES", "subdivision": "PV"},
         "name",
         {"store_id_present": {"store_id": None}, "square_feet_not_negative": {"square_feet": "-5"},
          "values_parse": {"opened_date": "01/01/2020"}},

@@ -46,7 +46,12 @@ def untyped_column(raw: DataFrame) -> DataFrame:
     return raw.select("store_id", F.lit(None).alias("note"))
 
 
-TEST_TRANSFORMS = catalogue(conform.spec, fail.spec, lose_rows.spec, untyped_column.spec)
+@transform("test.optional_input", description="stores, and whether the optional input was there")
+def optional_input(raw: DataFrame, extra: DataFrame | None = None) -> DataFrame:
+    return raw.select("store_id", F.lit(extra is not None).alias("had_extra"))
+
+
+TEST_TRANSFORMS = catalogue(conform.spec, fail.spec, lose_rows.spec, untyped_column.spec, optional_input.spec)
 
 
 @pytest.fixture

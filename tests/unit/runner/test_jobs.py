@@ -127,6 +127,33 @@ def test_a_transform_that_loses_rows_fails_reconciliation(spark: SparkSession, t
     )
 
 
+def test_a_table_not_written_yet_fails_naming_its_writer_unless_the_input_is_optional(
+    spark: SparkSession, tmp_path: Path, landing: Path
+) -> None:
+    with_optional = {
+        **silver_job("test.optional_input", output="silver/broken"),
+        "inputs": {"raw": "bronze/stores", "extra": "silver/stores"},
+        "write": {"mode": "overwrite"},
+    }
+    loaded = lakehouse_config(
+        tmp_path,
+        landing,
+        extra_jobs={"silver_stores": silver_job("test.optional_input"), "silver_broken": with_optional},
+    )
+    runner = JobRunner(spark, loaded)
+    run = runner.run("silver_stores")
+    root = loaded.config.storage.root
+    assert (run.status, run.error) == (
+        FAILED,
+        f"MissingTableError: input raw reads bronze/stores, which does not exist yet ({root}/bronze/stores); "
+        "run bronze_stores first",
+    )
+    runner.run("bronze_stores")
+    assert runner.run("silver_broken").status == "succeeded"
+    table = spark.read.format("delta").load(loaded.config.storage.table_path("silver/broken"))
+    assert {row["had_extra"] for row in table.collect()} == {False}
+
+
 def test_a_column_without_a_type_is_refused_before_anything_is_written(
     spark: SparkSession, tmp_path: Path, landing: Path
 ) -> None:

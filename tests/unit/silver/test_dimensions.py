@@ -102,23 +102,36 @@ def test_products_keep_money_at_the_source_precision_and_name_what_did_not_parse
 
 
 def test_stores_know_the_online_store_and_suppliers_have_upper_case_countries(spark: SparkSession) -> None:
-    store_schema = text_columns("store_id", "name", "region", "format", "square_feet", "city", "opened_date")
+    store_schema = text_columns(
+        "store_id", "name", "region", "format", "square_feet", "city", "opened_date", "country", "subdivision"
+    )
     source = bronze_rows(
         spark,
         store_schema,
         [
-            ("0", "Online", "", "online", "0", "", "2020-01-01"),
-            ("1", "Store 001", "North", "Mall", "12000", "Bilbao", "2019-03-04"),
-            ("2", "Store 002", "South", None, "12,000", "Sevilla", "2019-13-01"),
+            ("0", "Online", "", "online", "0", "", "2020-01-01", "", ""),
+            ("1", "Store 001", "North", "Mall", "12000", "Bilbao", "2019-03-04", "es", "pv"),
+            ("2", "Store 002", "South", None, "12,000", "Sevilla", "2019-13-01", "ES", None),
         ],
     )
-    columns = ["store_id", "name", "region", "format", "square_feet", "city", "opened_date", "is_online"]
+    columns = [
+        "store_id",
+        "name",
+        "region",
+        "format",
+        "square_feet",
+        "city",
+        "opened_date",
+        "country",
+        "subdivision",
+        "is_online",
+    ]
     result = typed(stores(source, SourceFormats()), columns)
     expected = spark.createDataFrame(
         [
-            ("0", "Online", None, "online", 0, None, date(2020, 1, 1), True),
-            ("1", "Store 001", "North", "Mall", 12000, "Bilbao", date(2019, 3, 4), False),
-            ("2", "Store 002", "South", None, None, "Sevilla", None, False),
+            ("0", "Online", None, "online", 0, None, date(2020, 1, 1), None, None, True),
+            ("1", "Store 001", "North", "Mall", 12000, "Bilbao", date(2019, 3, 4), "ES", "PV", False),
+            ("2", "Store 002", "South", None, None, "Sevilla", None, "ES", None, False),
         ],
         result.schema,
     )

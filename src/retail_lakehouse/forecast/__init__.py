@@ -1,0 +1,1 @@
+"""Demand forecasting: the feature table, models, backtest and replenishment."""
