@@ -92,11 +92,8 @@ def _forecast_accuracy(table: DataFrame) -> list[str]:
         r = rows[model]
         if r.wape is None:
             continue
-        against = (
-            f"  {1 - r.wape / naive.wape:+.0%} WAPE vs seasonal naive"
-            if naive and naive.wape and model != naive.model
-            else ""
-        )
+        below = f"  WAPE {1 - r.wape / naive.wape:.0%} below seasonal naive" if naive and naive.wape else ""
+        against = below if model != "seasonal_naive" else ""
         lines.append(
             f"{model:<15} WAPE {r.wape:.3f}  MASE {r.mase or 0:.3f}  bias {r.bias:+.3f}"
             f"  P10-P90 coverage {r.coverage_p10_p90:.0%}  ({r.observations:,} store-product-days){against}"

@@ -19,6 +19,7 @@ from retail_lakehouse.forecast.jobs import (
 )
 from retail_lakehouse.forecast.models import ForecastParams
 from retail_lakehouse.forecast.partitions import BACKTEST_SCHEMA, FORECAST_SCHEMA
+from retail_lakehouse.summary import _forecast_accuracy
 from tests.unit.forecast.series import history
 from tests.unit.gold.silver_rows import PRODUCTS
 
@@ -139,3 +140,21 @@ def test_backtest_and_forecast_run_per_partition_in_spark(spark: SparkSession) -
     assert {r["horizon_day"] for r in forecast} == set(range(1, 8))
     assert all(r["p10"] <= r["p90"] and r["p10"] >= 0 for r in forecast)
     assert {r["run_id"] for r in forecast} == {"r2"}
+
+
+def test_the_summary_prints_each_models_backtest_against_seasonal_naive(spark: SparkSession) -> None:
+    schema = (
+        "origin_date date, model string, horizon_week int, category string, wape double, mase double, bias double, "
+        "coverage_p10_p90 double, observations bigint"
+    )
+    rows = [
+        (None, "seasonal_naive", 0, "All", 1.0, 1.2, -0.04, 0.82, 600),
+        (None, "lightgbm", 0, "All", 0.75, 0.9, -0.02, 0.81, 600),
+        (None, "lightgbm", 1, "All", 0.5, 0.9, -0.02, 0.81, 100),  # a horizon week: not in the summary
+        (ORIGIN, "lightgbm", 0, "All", 0.7, 0.9, -0.02, 0.81, 300),  # one origin: not in it either
+    ]
+    assert _forecast_accuracy(spark.createDataFrame(rows, schema)) == [
+        "lightgbm        WAPE 0.750  MASE 0.900  bias -0.020  P10-P90 coverage 81%  (600 store-product-days)"
+        "  WAPE 25% below seasonal naive",
+        "seasonal_naive  WAPE 1.000  MASE 1.200  bias -0.040  P10-P90 coverage 82%  (600 store-product-days)",
+    ]
