@@ -1,7 +1,7 @@
 """Benchmark: the forecasting jobs' cost as the number of series grows, and their accuracy against the
 seasonal naive baseline, on one lakehouse's gold/demand_features.
 
-    .venv/bin/python bench/forecast.py LAKEHOUSE_ROOT [--products 5 10 20] [--partitions 2]
+    .venv/bin/python bench/forecast.py LAKEHOUSE_ROOT [--products 5 10 20] [--partitions N]
 
 For each product count N, the N products with the most units in the feature table (every store of each):
 the backtest (3 origins x 30 days, every model) and the forecast ahead, timed separately through the jobs'
@@ -40,7 +40,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("root")
     parser.add_argument("--products", type=int, nargs="+", default=[5, 10, 20])
-    parser.add_argument("--partitions", type=int, default=2)
+    parser.add_argument("--partitions", type=int, default=None, help="default: one per 2,000 series")
     args = parser.parse_args()
     spark = get_spark_session(SparkSettings(session="local", master="local[2]", shuffle_partitions=4, ui_enabled=False))
     features = spark.read.format("delta").load(f"{args.root}/gold/demand_features").cache()

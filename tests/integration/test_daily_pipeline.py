@@ -98,7 +98,7 @@ def repeated_item_rows(landing: Path) -> int:
 def check_silver(root: Path, landing: Path, manifest: dict[str, Any]) -> None:
     runs = latest_runs(root)
     silver_jobs = sorted(job for job in runs if job.startswith("silver_"))
-    assert len(silver_jobs) == 12
+    assert len(silver_jobs) == 13
     for job in silver_jobs:
         run = runs[job]
         assert run["status"] == "succeeded", run

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import math
 from statistics import NormalDist
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -30,8 +31,16 @@ def _last_date(features: DataFrame) -> dt.date | None:
     return None if row is None else row[0]
 
 
-def _partitioned(features: DataFrame, params: ForecastParams) -> DataFrame:
-    return features.withColumn(PARTITION, F.pmod(F.hash(*SERIES), F.lit(params.partitions)))
+def _partitioned(features: DataFrame, partitions: int) -> DataFrame:
+    return features.withColumn(PARTITION, F.pmod(F.hash(*SERIES), F.lit(partitions)))
+
+
+def partition_count(features: DataFrame, params: ForecastParams) -> int:
+    """The configured partitions, else one per series_per_partition series (counted: one aggregate)."""
+    if params.partitions is not None:
+        return params.partitions
+    series = features.select(*SERIES).distinct().count()
+    return max(1, math.ceil(series / params.series_per_partition))
 
 
 def backtest_origins(last: dt.date, params: ForecastParams) -> list[dt.date]:
@@ -56,7 +65,7 @@ def forecast_backtest(features: DataFrame, params: ForecastParams) -> DataFrame:
     origins = backtest_origins(last, params)
     window = _training_window(features, last, params, params.backtest_origins + 1)
     return (
-        _partitioned(window, params)
+        _partitioned(window, partition_count(window, params))
         .groupBy(PARTITION)
         .applyInPandas(lambda rows: backtest_partition(rows.drop(columns=PARTITION), origins, params), BACKTEST_SCHEMA)
     )
@@ -145,10 +154,11 @@ def demand_forecast(
         .drop("holiday_name")
     )
     history = _training_window(features, last, params, 1).join(chosen_models(backtest), SERIES, "left")
+    partitions = partition_count(future, params)
     return (
-        _partitioned(history, params)
+        _partitioned(history, partitions)
         .groupBy(PARTITION)
-        .cogroup(_partitioned(future, params).groupBy(PARTITION))
+        .cogroup(_partitioned(future, partitions).groupBy(PARTITION))
         .applyInPandas(
             lambda past, days: forecast_partition(
                 past.drop(columns=PARTITION), days.drop(columns=PARTITION), last, params

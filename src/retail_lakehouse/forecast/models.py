@@ -38,6 +38,7 @@ MODEL_FEATURES = [
     "department_code",
 ]
 MODELS = ("lightgbm", "seasonal_naive", "ets")
+RECENT_WEATHER_DAYS = 28
 
 
 class ForecastParams(BaseModel):
@@ -47,7 +48,18 @@ class ForecastParams(BaseModel):
 
     horizon_days: int = Field(30, ge=1, le=366, description="Days forecast after the last day of history.")
     backtest_origins: int = Field(3, ge=1, description="Rolling origins of the backtest, horizon_days apart.")
-    partitions: int = Field(8, ge=1, description="Partitions of series; each trains its own global model.")
+    partitions: int | None = Field(
+        None,
+        ge=1,
+        description="Partitions of series; each trains its own global model (default: one per "
+        "series_per_partition series).",
+    )
+    series_per_partition: int = Field(
+        2000,
+        ge=1,
+        description="Without `partitions`: series per partition. A model learns from every series of its "
+        "partition (fewer, smaller partitions forecast worse); more partitions spread over more executors.",
+    )
     history_days: int = Field(730, ge=56, description="Days of history a model trains on.")
     ets_model: str = Field("ANA", description="statsforecast AutoETS model string (error, trend, season).")
     ets_history_days: int = Field(120, ge=14, description="Days of history ETS fits on (its cost grows with it).")
@@ -174,7 +186,7 @@ def lightgbm_forecast(
 ) -> tuple[pd.DataFrame, dict[str, float]]:
     """P10/P50/P90 per series for every date of `future` (store_id, product_id, date and the known
     covariates), from a model trained on `history` up to `origin` (inclusive), forecast recursively: each
-    day's P50 mean becomes the next days' lags. The interval is a negative binomial around that mean whose
+    day's predicted mean becomes the next days' lags. The interval is a negative binomial around that mean whose
     dispersion is fitted on the errors of the same procedure one horizon earlier. Returns the forecast and
     the model's figures (dispersion, training rows)."""
     calibration_origin = origin - dt.timedelta(days=params.horizon_days)
@@ -183,7 +195,7 @@ def lightgbm_forecast(
     late = train_all[pd.to_datetime(train_all["date"]) > pd.Timestamp(calibration_origin)]
     dispersion = 0.5
     if len(early) and len(late):
-        calibration = _recursive_mean(early, _future_of(late), calibration_origin, params)
+        calibration = _recursive_mean(early, planned_days(late, early, calibration_origin), calibration_origin, params)
         merged = late.assign(_signal=signal(late)).merge(calibration, on=[*SERIES, "date"])
         dispersion = _nb_dispersion(merged["_signal"].to_numpy(dtype=float), merged["mean"].to_numpy(dtype=float))
     forecast = _recursive_mean(train_all, future, origin, params)
@@ -192,11 +204,20 @@ def lightgbm_forecast(
     return forecast, {"dispersion": dispersion, "training_rows": float(len(train_all))}
 
 
-def _future_of(rows: pd.DataFrame) -> pd.DataFrame:
-    """Known covariates of dates already seen, as they would have been planned: promotions unknown (0)."""
-    return rows[[*SERIES, "date", "is_holiday", "temperature", "precipitation", "department_code"]].assign(
-        promotion=0.0
-    )
+def recent_weather(history: pd.DataFrame, origin: dt.date) -> pd.DataFrame:
+    """Per series, the mean temperature and precipitation of the days before `origin`: the weather a
+    forecast assumes ahead (it cannot read the weather of days to come)."""
+    dates = pd.to_datetime(history["date"])
+    since = pd.Timestamp(origin) - pd.Timedelta(days=RECENT_WEATHER_DAYS)
+    recent = history[(dates <= pd.Timestamp(origin)) & (dates > since)]
+    return recent.groupby(SERIES)[["temperature", "precipitation"]].mean().reset_index()
+
+
+def planned_days(rows: pd.DataFrame, history: pd.DataFrame, origin: dt.date) -> pd.DataFrame:
+    """Days already seen as a forecast at `origin` would have known them: holidays, the recent weather,
+    no promotion."""
+    known = rows[[*SERIES, "date", "is_holiday", "department_code"]]
+    return known.merge(recent_weather(history, origin), on=SERIES, how="left").assign(promotion=0.0)
 
 
 def _train(train: pd.DataFrame, params: ForecastParams) -> tuple[object, pd.Series, pd.Series]:

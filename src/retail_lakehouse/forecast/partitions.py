@@ -15,10 +15,10 @@ from retail_lakehouse.forecast.models import (
     ets_forecast,
     lightgbm_forecast,
     mase_scale,
+    planned_days,
     seasonal_naive_forecast,
 )
 
-RECENT_WEATHER_DAYS = 28
 BACKTEST_SCHEMA = (
     "store_id string, product_id string, category string, origin_date date, date date, horizon_day int, "
     "model string, p10 double, p50 double, p90 double, mean double, actual double, stock_out boolean, mase_scale double"
@@ -42,24 +42,12 @@ def _prepared(history: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def recent_weather(history: pd.DataFrame, origin: dt.date) -> pd.DataFrame:
-    """Per series, the mean temperature and precipitation of the days before `origin`: the weather the
-    forecast assumes ahead (a forecast cannot read the weather of days to come)."""
-    dates = pd.to_datetime(history["date"])
-    recent = history[
-        (dates <= pd.Timestamp(origin)) & (dates > pd.Timestamp(origin) - pd.Timedelta(days=RECENT_WEATHER_DAYS))
-    ]
-    return recent.groupby(SERIES)[["temperature", "precipitation"]].mean().reset_index()
-
-
 def _run_models(
     history: pd.DataFrame, future: pd.DataFrame, origin: dt.date, params: ForecastParams
 ) -> dict[str, pd.DataFrame]:
     """Every model's P10/P50/P90 and mean for the rows of `future` (store_id, product_id, date, is_holiday,
     department_code), trained on `history` up to `origin`."""
-    known = future[[*SERIES, "date", "is_holiday", "department_code"]]
-    planned = known.merge(recent_weather(history, origin), on=SERIES, how="left")
-    planned = planned.assign(promotion=0.0)
+    planned = planned_days(future, history, origin)
     model, _ = lightgbm_forecast(history, planned, origin, params)
     naive = seasonal_naive_forecast(history, planned, origin)
     ets = ets_forecast(history, planned, origin, params)

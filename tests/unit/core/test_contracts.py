@@ -106,7 +106,7 @@ def test_a_transform_without_params_takes_none() -> None:
 
 def test_the_catalogue_lists_every_builtin_transform_once_and_refuses_a_second_of_one_name() -> None:
     builtin = catalogue()
-    assert len(builtin) == 27
+    assert len(builtin) == 33
     assert {"bronze.ingest", "silver.transactions", "gold.sales_daily", "gold.inventory_positions"} <= set(builtin)
     with pytest.raises(ValueError, match=r"two transforms are named gold\.sales_daily"):
         catalogue(builtin["gold.sales_daily"])

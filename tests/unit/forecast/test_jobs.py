@@ -15,6 +15,7 @@ from retail_lakehouse.forecast.jobs import (
     demand_forecast,
     forecast_accuracy,
     forecast_backtest,
+    partition_count,
     replenishment,
 )
 from retail_lakehouse.forecast.models import ForecastParams
@@ -158,3 +159,12 @@ def test_the_summary_prints_each_models_backtest_against_seasonal_naive(spark: S
         "  WAPE 25% below seasonal naive",
         "seasonal_naive  WAPE 1.000  MASE 1.200  bias -0.040  P10-P90 coverage 82%  (600 store-product-days)",
     ]
+
+
+def test_partitions_hold_series_per_partition_series_unless_set(spark: SparkSession) -> None:
+    features = spark.createDataFrame(
+        [(str(s % 3), str(s), ORIGIN) for s in range(9)], "store_id string, product_id string, date date"
+    )
+    assert partition_count(features, ForecastParams(series_per_partition=4)) == 3  # 9 series
+    assert partition_count(features, ForecastParams(series_per_partition=9)) == 1
+    assert partition_count(features, ForecastParams(partitions=5)) == 5
