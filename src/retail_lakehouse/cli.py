@@ -80,6 +80,12 @@ def build_parser() -> OneLineParser:
     run.add_argument("jobs", nargs="+", metavar="JOB")
     pipeline = command("pipeline", "run a configured pipeline's jobs in dependency order")
     pipeline.add_argument("name", metavar="NAME")
+    for runs_jobs in (run, pipeline):
+        runs_jobs.add_argument(
+            "--force",
+            action="store_true",
+            help="run every job, also those with nothing new since their last successful run (skipped otherwise)",
+        )
     stream = command("stream", "run a streaming job")
     stream.add_argument("name", metavar="NAME")
     mode = stream.add_mutually_exclusive_group()
@@ -90,6 +96,9 @@ def build_parser() -> OneLineParser:
         metavar="SECONDS",
         default=5.0,
         help="micro-batch interval when running continuously (default 5)",
+    )
+    stream.add_argument(
+        "--force", action="store_true", help="with --available-now: run even when nothing is new since the last run"
     )
     replay = command("replay", "publish a feed's landing-zone records to its Kafka topic or Event Hub")
     replay.add_argument("feed", metavar="FEED")

@@ -79,14 +79,14 @@ def dispatch(args: argparse.Namespace, loaded: LoadedConfig, stdout: TextIO, std
         _check_known("job", args.jobs, list(config.jobs))
         with spark_session(loaded) as spark, job_runner(spark, loaded) as runner:
             check_sql_jobs(spark, loaded, args.jobs)
-            outcome = run_in_order(runner, "run", args.jobs, progress_stream=stderr)
+            outcome = run_in_order(runner, "run", args.jobs, progress_stream=stderr, force=args.force)
         return report(outcome, loaded, stdout, stderr)
     if args.command == "pipeline":
         _check_known("pipeline", [args.name], list(config.pipelines))
         pipeline = config.pipelines[args.name]
         with spark_session(loaded) as spark, job_runner(spark, loaded) as runner:
             check_sql_jobs(spark, loaded, config.job_names_of(args.name))
-            outcome = run_pipeline(runner, args.name, progress_stream=stderr)
+            outcome = run_pipeline(runner, args.name, progress_stream=stderr, force=args.force)
             code = report(outcome, loaded, stdout, stderr)
             if pipeline.maintain and code == EXIT_OK:
                 maintain(spark, loaded, maintained_tables(config, pipeline.maintain), stdout)
@@ -98,12 +98,16 @@ def dispatch(args: argparse.Namespace, loaded: LoadedConfig, stdout: TextIO, std
         if trigger is not None and trigger <= 0:
             raise UsageError(f"--trigger must be a positive number of seconds, got {trigger}")
         with spark_session(loaded) as spark, job_runner(spark, loaded) as runner:
-            # A stream never waits for another run of itself: it refuses at once, naming it.
-            leases = Leases(
-                spark, config.storage.ops_root, config.ops.leases, this_process(f"lakehouse stream {args.name}")
-            )
-            with leases.held([args.name], wait_seconds=0, what=f"stream {args.name}"):
-                run = runner.run(args.name, trigger_seconds=trigger)
+            unchanged = runner.nothing_new(args.name) if trigger is None and not args.force else None
+            if unchanged is not None:  # writes nothing but its record: no lease needed
+                run = runner.record_skipped(args.name, unchanged)
+            else:
+                # A stream never waits for another run of itself: it refuses at once, naming it.
+                leases = Leases(
+                    spark, config.storage.ops_root, config.ops.leases, this_process(f"lakehouse stream {args.name}")
+                )
+                with leases.held([args.name], wait_seconds=0, what=f"stream {args.name}"):
+                    run = runner.run(args.name, trigger_seconds=trigger, force=args.force)
         return report(PipelineOutcome(pipeline_run_id=run.run_id, runs=[run]), loaded, stdout, stderr)
     if args.command == "replay":
         return replay_feed(loaded, args, stdout)

@@ -233,12 +233,19 @@ def test_daily_pipeline_end_to_end_on_dirty_data_then_a_rerun_and_a_new_day(work
     check_no_card_number(root)
     check_no_clear_pii(root, workspace.landing)
 
-    # Bronze re-runs are covered by the runner's tests; here every silver and gold job runs again.
+    # Bronze re-runs are covered by the runner's tests; here every silver and gold job runs again (forced:
+    # with nothing new each would be skipped).
     tables = tables_of(root, "silver", "gold")
     versions = versions_of(root, tables)
     jobs = [job for job in latest_runs(root) if job.startswith(("silver_", "gold_"))]
-    again = workspace.run("run", *jobs, *tolerant)
+    again = workspace.run("run", *jobs, "--force", *tolerant)  # run, although nothing is new
     assert again.returncode == 0, again.stderr
+    assert versions_of(root, tables) == versions
+    # Not forced, a pipeline with nothing new skips every job (records it) and writes no table.
+    noop = workspace.run("pipeline", "daily", *tolerant)
+    assert noop.returncode == 0, noop.stderr
+    latest = latest_runs(root)
+    assert {job: run["status"] for job, run in latest.items()} == dict.fromkeys(latest, "skipped")
     assert versions_of(root, tables) == versions
 
     next_day = workspace.run(

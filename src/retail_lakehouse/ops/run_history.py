@@ -7,10 +7,12 @@ from dataclasses import asdict, dataclass
 from datetime import datetime
 
 from pyspark.sql import SparkSession
+from pyspark.sql import functions as F
 from pyspark.sql.types import DoubleType, LongType, StringType, StructField, StructType, TimestampType
 
 from retail_lakehouse.config.models import TableSettings
 from retail_lakehouse.io import delta_tables
+from retail_lakehouse.io.storage_files import path_exists
 from retail_lakehouse.runtime.local_rows import literal_rows
 
 JOB_RUNS_TABLE = "job_runs"
@@ -33,11 +35,14 @@ JOB_RUNS_SCHEMA = StructType(
         StructField("alerts", StringType(), True),
         StructField("rule_evaluations", LongType(), True),
         StructField("rule_passes", LongType(), True),
+        StructField("input_state", StringType(), True),
     ]
 )
 
 SUCCEEDED = "succeeded"
 FAILED = "failed"
+# Nothing new since the job's last successful run: not run (runner.input_state).
+SKIPPED = "skipped"
 
 # How long a run recorded in the background may wait for the runs after it, to share their commit: a
 # pipeline's records cost one commit per few jobs instead of one per job (a commit's work competes with
@@ -64,6 +69,8 @@ class JobRun:
     # The DQ score's terms: rules checked on rows, and the checks rows passed.
     rule_evaluations: int | None = None
     rule_passes: int | None = None
+    # What the run read and left (runner.input_state): a later run with the same state has nothing to do.
+    input_state: str | None = None
 
     @property
     def seconds(self) -> float:
@@ -157,3 +164,26 @@ class RunHistory:
             .option("mergeSchema", "true")
             .save(self.path)
         )
+
+
+@dataclass(frozen=True)
+class LastAttempt:
+    """A job's latest run that ran (skipped runs left out): whether it succeeded, and the state it left."""
+
+    job: str
+    run_id: str
+    status: str
+    input_state: str | None
+
+
+def latest_attempts(spark: SparkSession, ops_root: str) -> dict[str, LastAttempt]:
+    """Each job's latest run that was not skipped, from the run history (one row per job to the driver)."""
+    path = f"{ops_root}/{JOB_RUNS_TABLE}"
+    if not path_exists(spark, path):
+        return {}
+    runs = spark.read.format("delta").load(path)
+    if "input_state" not in runs.columns:  # written by a version that recorded no state
+        return {}
+    latest = F.max_by(F.struct("run_id", "status", "input_state"), "started_at").alias("last")
+    rows = runs.where(F.col("status") != SKIPPED).groupBy("job").agg(latest).collect()
+    return {row["job"]: LastAttempt(row["job"], **row["last"].asDict()) for row in rows}

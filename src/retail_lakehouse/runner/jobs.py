@@ -6,6 +6,7 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
+from typing import TypeVar
 
 from pydantic import BaseModel
 from pyspark.sql import SparkSession
@@ -18,7 +19,7 @@ from retail_lakehouse.io import delta_tables, jdbc, stream_append
 from retail_lakehouse.ops.alerts import AlertBook
 from retail_lakehouse.ops.notify import alert_sinks
 from retail_lakehouse.ops.run_conditions import freshness_with_spark, job_conditions, tables_with_sla
-from retail_lakehouse.ops.run_history import FAILED, SUCCEEDED, JobRun, RunHistory
+from retail_lakehouse.ops.run_history import FAILED, SKIPPED, SUCCEEDED, JobRun, LastAttempt, RunHistory
 from retail_lakehouse.ops.stream_watch import StreamWatch
 from retail_lakehouse.ops.telemetry import RunTelemetry, run_telemetry
 from retail_lakehouse.ops.watermarks import Extraction, WatermarkStore
@@ -27,6 +28,7 @@ from retail_lakehouse.runner.batch_counts import counts_sink
 from retail_lakehouse.runner.batches import BatchWriter
 from retail_lakehouse.runner.failures import describe_error
 from retail_lakehouse.runner.incremental import IncrementalBatches
+from retail_lakehouse.runner.input_state import JobStates
 from retail_lakehouse.runner.inputs import read_inputs
 from retail_lakehouse.runner.set_aside import (
     SET_ASIDE_TABLE,
@@ -40,6 +42,7 @@ from retail_lakehouse.runner.streams import run_merge_stream
 from retail_lakehouse.runtime.logging import get_logger, log_context
 
 log = get_logger("runner")
+T = TypeVar("T")
 
 
 def utc_now() -> datetime:
@@ -57,11 +60,13 @@ class JobRunner:
     batches: BatchWriter = field(init=False)
     alerts: AlertBook = field(init=False)
     telemetry: RunTelemetry | None = field(init=False)
+    states: JobStates = field(init=False)
 
     def __post_init__(self) -> None:
         config = self.loaded.config
         ops_root = config.storage.ops_root
         self.history = RunHistory(self.spark, ops_root)
+        self.states = JobStates(self.spark, self.loaded)
         self.batches = BatchWriter(self.spark, self.loaded, DqResults(self.spark, ops_root))
         self.telemetry = run_telemetry(config.ops.notifications, config.env)
         listeners = [*alert_sinks(config.ops.notifications, config.env), *([self.telemetry] if self.telemetry else [])]
@@ -95,11 +100,22 @@ class JobRunner:
         pipeline_run_id: str | None = None,
         trigger_seconds: float | None = None,
         record_in_background: bool = False,
+        force: bool = False,
     ) -> JobRun:
         """Runs the job once and records it; a streaming job runs available-now unless given a trigger.
-        With `record_in_background`, the run's record is written while the caller goes on (a pipeline's
-        next job); `self.history.wait()` before the session stops."""
+        A job with nothing new since its last successful run is skipped (recorded as such) unless `force`
+        (runner.input_state); a continuous stream always runs. With `record_in_background`, the run's
+        record is written while the caller goes on (a pipeline's next job); `self.history.wait()` before
+        the session stops."""
         config = self.loaded.config
+        # A continuous stream always runs; so does a job whose state cannot be told (a run too many, never
+        # one too few).
+        seen = None if trigger_seconds is not None else self._state(lambda: self.states.inputs_seen(job_name))
+        unchanged = None if seen is None or force else self._state(lambda: self.states.unchanged_since(seen))
+        if unchanged is not None:
+            return self.record_skipped(
+                job_name, unchanged, pipeline_run_id=pipeline_run_id, record_in_background=record_in_background
+            )
         run_id = uuid.uuid4().hex
         started_at = self.clock()
         with log_context(run_id=run_id, job=job_name, pipeline_run_id=pipeline_run_id):
@@ -135,6 +151,7 @@ class JobRunner:
                 alerts="; ".join(firing) or None,
                 rule_evaluations=counts.rule_evaluations if counts and job.quality else None,
                 rule_passes=counts.rule_passes if counts and job.quality else None,
+                input_state=self._state(lambda: self.states.record(seen)) if seen is not None and not error else None,
             )
             try:
                 self.alerts.evaluate(conditions, run_id)
@@ -151,11 +168,57 @@ class JobRunner:
                     counts.duplicates,
                     run.seconds,
                 )
-            if record_in_background:
-                self.history.record_in_background(run)
-            else:
-                self.history.record(run)
+            self.states.attempted(LastAttempt(job_name, run_id, run.status, run.input_state))
+            return self._record(run, in_background=record_in_background)
+
+    def _record(self, run: JobRun, *, in_background: bool = False) -> JobRun:
+        if in_background:
+            self.history.record_in_background(run)
+        else:
+            self.history.record(run)
         return run
+
+    def _state(self, ask: Callable[[], T]) -> T | None:
+        """The answer of a question about the job's state, or None when asking failed: the job then runs
+        (and its next run too), which costs time, never data."""
+        try:
+            return ask()
+        except Exception as exc:
+            log.warning("could not tell whether the job has new input: %s", self.loaded.redactor.redact(str(exc)))
+            return None
+
+    def nothing_new(self, job_name: str) -> LastAttempt | None:
+        """The job's last run when nothing it reads or writes changed since it succeeded; else None."""
+        seen = self._state(lambda: self.states.inputs_seen(job_name))
+        return None if seen is None else self._state(lambda: self.states.unchanged_since(seen))
+
+    def record_skipped(
+        self,
+        job_name: str,
+        unchanged_since: LastAttempt,
+        *,
+        pipeline_run_id: str | None = None,
+        record_in_background: bool = False,
+    ) -> JobRun:
+        """Records a run of the job that had nothing to do: nothing read or written, the state it found."""
+        run_id = uuid.uuid4().hex
+        with log_context(run_id=run_id, job=job_name, pipeline_run_id=pipeline_run_id):
+            log.info("job skipped: nothing new since its run %s", unchanged_since.run_id)
+            now = self.clock()
+            run = JobRun(
+                run_id=run_id,
+                pipeline_run_id=pipeline_run_id,
+                job=job_name,
+                env=self.loaded.config.env,
+                status=SKIPPED,
+                started_at=now,
+                ended_at=now,
+                rows_read=0,
+                rows_written=0,
+                error=None,
+                input_state=unchanged_since.input_state,
+            )
+            return self._record(run, in_background=record_in_background)
 
     def _execute(self, job_name: str, run_id: str, started_at: datetime, trigger_seconds: float | None) -> BatchCounts:
         job = self.loaded.config.jobs[job_name]

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 from pyspark.sql import SparkSession
-from pyspark.sql.types import StructType
+from pyspark.sql.types import ArrayType, LongType, StringType, StructField, StructType
 
 from retail_lakehouse.config.models import TableSettings
 from retail_lakehouse.core.errors import SchemaChangeError
@@ -56,3 +56,32 @@ def test_a_table_whose_policy_is_fail_refuses_new_columns(spark: SparkSession, t
             spark, path, schema(f"{ORIGINAL}, region STRING"), TableSettings(schema_evolution="fail"), "silver/stores"
         )
     assert spark.read.format("delta").load(path).columns == ["store_id", "square_feet"]
+
+
+@pytest.mark.parametrize("table_allows_null_items", [False, True])
+def test_nullability_inside_a_type_is_not_a_type_change(
+    spark: SparkSession, tmp_path: Path, table_allows_null_items: bool
+) -> None:
+    # FP-Growth's item arrays come out with or without null elements allowed, depending on the plan.
+    path = str(tmp_path / "itemsets")
+    item_type = ArrayType(StringType(), containsNull=table_allows_null_items)
+    created = StructType([StructField("items", item_type, True), StructField("freq", LongType(), True)])
+    spark.createDataFrame([(["a", "b"], 2)], created).write.format("delta").save(path)
+    incoming = StructType(
+        [
+            StructField("items", ArrayType(StringType(), containsNull=not table_allows_null_items), True),
+            StructField("freq", LongType(), True),
+        ]
+    )
+
+    evolve_schema(spark, path, incoming, TableSettings(), "gold/frequent_itemsets")
+    spark.createDataFrame([(["c"], 3)], incoming).write.format("delta").mode("overwrite").save(path)
+
+    assert [tuple(r) for r in spark.read.format("delta").load(path).collect()] == [(["c"], 3)]
+
+
+def test_a_changed_element_type_is_a_type_change(spark: SparkSession, tmp_path: Path) -> None:
+    path = str(tmp_path / "itemsets")
+    spark.createDataFrame([(["a"],)], "items ARRAY<STRING>").write.format("delta").save(path)
+    with pytest.raises(SchemaChangeError, match="column items changes type from array<string> to array<int>"):
+        evolve_schema(spark, path, schema("items ARRAY<INT>"), TableSettings(), "gold/frequent_itemsets")

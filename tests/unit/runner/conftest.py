@@ -17,6 +17,8 @@ from tests.conftest import FIXTURES
 from tests.helpers import minimal_base, write_conf
 
 FAKE_SECRET = "fake-secret-7f3a9c"
+# The suffix of each call of `test.conform`: whether a run called its transform at all.
+CONFORM_CALLS: list[str] = []
 
 
 class RenameParams(BaseModel):
@@ -26,6 +28,7 @@ class RenameParams(BaseModel):
 
 @transform("test.conform", description="typed stores")
 def conform(raw: DataFrame, params: RenameParams) -> DataFrame:
+    CONFORM_CALLS.append(params.suffix)
     return raw.where(F.col("_corrupt_record").isNull()).select(
         "store_id", F.concat("name", F.lit(params.suffix)).alias("name")
     )

@@ -7,7 +7,7 @@ from chispa import assert_df_equality
 from pyspark.sql import SparkSession
 
 from retail_lakehouse.io.delta_tables import current_version
-from retail_lakehouse.ops.run_history import FAILED, SUCCEEDED
+from retail_lakehouse.ops.run_history import FAILED, SKIPPED, SUCCEEDED
 from retail_lakehouse.runner.jobs import JobRunner, describe_error
 from tests.unit.runner.conftest import FAKE_SECRET, lakehouse_config, silver_job
 
@@ -26,8 +26,10 @@ def test_incremental_ingestion_takes_only_new_files(spark: SparkSession, tmp_pat
     assert (first.status, first.rows_read, first.rows_written) == (SUCCEEDED, 4, 4)
     version = current_version(spark, bronze)
 
-    again = runner.run("bronze_stores")
-    assert (again.status, again.rows_read, again.rows_written) == (SUCCEEDED, 0, 0)
+    again = runner.run("bronze_stores")  # no new file: not run at all
+    assert (again.status, again.rows_read, again.rows_written) == (SKIPPED, 0, 0)
+    forced = runner.run("bronze_stores", force=True)  # run: the checkpoint knows every file
+    assert (forced.status, forced.rows_read, forced.rows_written) == (SUCCEEDED, 0, 0)
     assert current_version(spark, bronze) == version  # nothing committed
 
     day2 = landing / "stores" / "2025-01-02"
@@ -41,6 +43,7 @@ def test_incremental_ingestion_takes_only_new_files(spark: SparkSession, tmp_pat
     assert {r._run_id for r in table.where("store_id IN ('7', '8')").collect()} == {third.run_id}
     assert job_runs(spark, loaded.config.storage.root) == [
         ("bronze_stores", "local", SUCCEEDED, 4, 4, None),
+        ("bronze_stores", "local", SKIPPED, 0, 0, None),
         ("bronze_stores", "local", SUCCEEDED, 0, 0, None),
         ("bronze_stores", "local", SUCCEEDED, 2, 2, None),
     ]
@@ -75,7 +78,7 @@ def test_batch_merge_job_counts_rows_and_reruns_write_nothing(
     runner.run("bronze_stores")
     silver = runner.run("silver_stores")
     assert (silver.status, silver.rows_read, silver.rows_written) == (SUCCEEDED, 4, 2)
-    again = runner.run("silver_stores")
+    again = runner.run("silver_stores", force=True)  # nothing new: without force it would be skipped
     assert (again.rows_read, again.rows_written) == (4, 0)
     expected = spark.createDataFrame([("0", "online!"), ("1", "store_001!")], "store_id STRING, name STRING")
     assert_df_equality(

@@ -13,7 +13,7 @@ from pyspark.sql import SparkSession
 from retail_lakehouse.catalogue import catalogue
 from retail_lakehouse.config import load_config
 from retail_lakehouse.core.errors import ConfigError
-from retail_lakehouse.ops.run_history import FAILED, SUCCEEDED
+from retail_lakehouse.ops.run_history import FAILED, SKIPPED, SUCCEEDED
 from retail_lakehouse.runner.jobs import JobRunner
 from tests.helpers import minimal_base, write_conf
 
@@ -74,9 +74,33 @@ def test_every_write_mode(spark: SparkSession, tmp_path: Path, landing: Path) ->
         assert (first.status, first.rows_read, first.rows_written) == (SUCCEEDED, 4, 2), (mode, first.error)
         written = spark.read.format("delta").load(table).select("store_id", "name").collect()
         assert sorted(map(tuple, written)) == [("0", "online!"), ("1", "store_001!")], mode
-        assert runner.run(f"silver_stores_{mode}").status == SUCCEEDED
+        # Forced: with nothing new only the non-incremental append would run (it appends every run).
+        assert runner.run(f"silver_stores_{mode}", force=True).status == SUCCEEDED
         after_rerun = 4 if mode == "append" else 2  # a non-incremental append appends again
         assert spark.read.format("delta").load(table).count() == after_rerun, mode
+
+
+def test_a_job_that_appends_every_run_or_reads_the_clock_runs_with_nothing_new(
+    spark: SparkSession, tmp_path: Path, landing: Path
+) -> None:
+    query = f"{STORES} WHERE _corrupt_record IS NULL"
+    jobs = {
+        "silver_stores_snapshot": sql_job(query, {"mode": "append"}),  # a snapshot per run
+        "silver_stores_today": sql_job(f"SELECT *, current_date() AS day FROM ({query})", {"mode": "overwrite"}),
+        "silver_stores_plain": sql_job(query, {"mode": "overwrite"}),
+    }
+    base = minimal_base(tmp_path / "lake", landing)
+    for name, job in jobs.items():
+        output = f"silver/{name.removeprefix('silver_')}"
+        base["tables"]["tables"][output] = {}
+        base["jobs"]["jobs"][name] = {**job, "output": output}
+    loaded = load_config(conf_dir=write_conf(tmp_path / "conf", base), environ={}, transforms=catalogue())
+    runner = JobRunner(spark, loaded)
+    runner.run("bronze_stores")
+    assert [runner.run(name).status for name in jobs] == [SUCCEEDED] * 3
+    assert [runner.run(name).status for name in jobs] == [SUCCEEDED, SUCCEEDED, SKIPPED]
+    snapshots = spark.read.format("delta").load(loaded.config.storage.table_path("silver/stores_snapshot"))
+    assert snapshots.count() == 4  # two stores, appended by each of the two runs
 
 
 def test_incremental_sql_reads_only_new_rows(spark: SparkSession, tmp_path: Path, landing: Path) -> None:
