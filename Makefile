@@ -11,7 +11,7 @@ KAFKA_JARS_DIR := $(VENV)/share/retail-lakehouse/kafka
 FRONTEND := src/retail_lakehouse/serve/frontend
 DASHBOARD_VENDOR := src/retail_lakehouse/serve/static/vendor
 
-.PHONY: setup demo test lint unit integration clean help kafka connect dashboard browser postgres
+.PHONY: setup demo test lint unit integration clean help kafka connect cluster dashboard browser postgres
 
 help:
 	@echo "make demo   set up, generate the default data set, run every pipeline and the inventory stream, print a summary"
@@ -22,6 +22,7 @@ help:
 	@echo "make postgres install Debian's PostgreSQL server when missing (the database-source tests)"
 	@echo "make browser  install Debian's chromium and chromium-driver when missing (the dashboard's browser tests)"
 	@echo "make connect  run a local Spark Connect server with Delta on sc://127.0.0.1:$(CONNECT_PORT) until Ctrl-C"
+	@echo "make cluster  run a Spark standalone cluster (a master and $(CLUSTER_WORKERS) workers, own processes) until Ctrl-C"
 
 setup: $(VENV)/.installed $(JARS_DIR)/.fetched $(KAFKA_JARS_DIR)/.fetched $(DASHBOARD_VENDOR)/.copied
 
@@ -82,6 +83,10 @@ kafka: setup
 CONNECT_PORT ?= 15002
 connect: setup
 	$(PY) -m retail_lakehouse.runtime.connect_server --port $(CONNECT_PORT)
+
+CLUSTER_WORKERS ?= 2
+cluster: setup
+	$(PY) -m retail_lakehouse.runtime.standalone_cluster --workers $(CLUSTER_WORKERS)
 
 DEMO_SCALE ?= 1
 # The demo forecasts the top products by revenue in every store (the configuration's default is every

@@ -5,56 +5,17 @@ independent reader (deltalake), table by table, row by row; their run records co
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 import pytest
-from deltalake import DeltaTable
 
 from retail_lakehouse.runtime.connect_server import LocalConnectServer
 from tests.integration.conftest import Workspace
+from tests.integration.lakehouse_tables import rows_without_run_columns, run_counts, tables
 
 pytestmark = [pytest.mark.integration, pytest.mark.long, pytest.mark.longest]
 
-# Columns that name the run or the moment that wrote a row: they differ between any two runs.
-RUN_COLUMNS = {
-    "_run_id",
-    "_ingested_at",
-    "_ingest_date",
-    "run_id",
-    "writer_id",
-    "pipeline_run_id",
-    "quarantined_at",
-    "updated_at",
-    "detected_at",
-    "validated_at",
-    "started_at",
-    "ended_at",
-    "recorded_at",
-    # _ops/leases: which process held a job, and when
-    "owner",
-    "holder",
-    "host",
-    "pid",
-    "acquired_at",
-    "renewed_at",
-    "expires_at",
-}
 # Under Spark Connect the micro-batches' counts travel through this table; a classic run keeps them in memory.
 CONNECT_ONLY_TABLES = {"_ops/micro_batches"}
-
-
-def tables(root: Path) -> set[str]:
-    return {str(log.parent.relative_to(root)) for log in root.glob("*/*/_delta_log")}
-
-
-def rows_without_run_columns(root: Path, table: str) -> list[str]:
-    rows: list[dict[str, Any]] = DeltaTable(str(root / table)).to_pyarrow_table().to_pylist()
-    return sorted(repr(sorted((k, v) for k, v in row.items() if k not in RUN_COLUMNS)) for row in rows)
-
-
-def run_counts(root: Path) -> list[tuple[str, str, int, int, int]]:
-    runs = DeltaTable(str(root / "_ops/job_runs")).to_pyarrow_table().to_pylist()
-    return sorted((r["job"], r["status"], r["rows_read"], r["rows_written"], r["rows_quarantined"]) for r in runs)
 
 
 def test_daily_pipeline_and_inventory_stream_under_spark_connect_equal_a_classic_run(
@@ -71,15 +32,22 @@ def test_daily_pipeline_and_inventory_stream_under_spark_connect_equal_a_classic
             stream = workspace.run("stream", "inventory", "--available-now", *remote, extra_env=env)
             assert stream.returncode == 0, stream.stderr[-3000:]
 
-    assert tables(connect_root) - CONNECT_ONLY_TABLES == tables(classic_root)
-    assert len(tables(classic_root)) >= 40  # bronze, silver, gold, quarantines and _ops, all compared below
-    different = [
-        table
-        for table in sorted(tables(classic_root))
-        if rows_without_run_columns(classic_root, table) != rows_without_run_columns(connect_root, table)
-    ]
-    assert different == []
-    assert run_counts(connect_root) == run_counts(classic_root)
+        assert tables(connect_root) - CONNECT_ONLY_TABLES == tables(classic_root)
+        assert len(tables(classic_root)) >= 40  # bronze, silver, gold, quarantines and _ops, all compared below
+        different = [
+            table
+            for table in sorted(tables(classic_root))
+            if rows_without_run_columns(classic_root, table) != rows_without_run_columns(connect_root, table)
+        ]
+        assert different == []
+        assert run_counts(connect_root) == run_counts(classic_root)
+
+        # Nothing new: under Connect too (each input's state asked of the server) every job is skipped.
+        env = {"LAKEHOUSE_ROOT": str(connect_root)}
+        again = workspace.run("pipeline", "daily", "--remote", server.url, extra_env=env)
+        assert again.returncode == 0, again.stderr[-3000:]
+    skipped = sorted(run[0] for run in run_counts(connect_root) if run[1] == "skipped")
+    assert skipped == sorted(run[0] for run in run_counts(classic_root) if run[0] != "inventory")
 
 
 def test_a_server_that_does_not_answer_is_one_line_and_exit_code_2(workspace: Workspace) -> None:

@@ -1,8 +1,9 @@
 """What a table or a folder holds now, in one short string that changes when its contents do: the state a
 run records, so that a later run can tell, without reading any data, that nothing changed since.
 
-A local path is listed by the driver itself (microseconds); any other (abfss://, dbfs:/) is asked of Spark
-through public APIs only (Delta's history, a listing by the binaryFile source), so Spark Connect works.
+A local path is listed by the driver itself (microseconds); any other (abfss://, dbfs:/), and every path
+under Spark Connect (the paths are the server's, which this process may not see), is asked of Spark through
+public APIs only (Delta's history, a listing by the binaryFile source).
 """
 
 from __future__ import annotations
@@ -26,8 +27,11 @@ MAX_COMMITS_LOOKED_AT = 20
 COMMIT_FILE = re.compile(r"^(\d{20})\.json$")
 
 
-def local_path(path: str) -> Path | None:
-    """The local file system path of `path`, or None when it lives elsewhere (a URI of another scheme)."""
+def local_path(spark: SparkSession, path: str) -> Path | None:
+    """The path on this machine's file system that `path` names, or None when it lives elsewhere (a URI of
+    another scheme) or this process is a Spark Connect client (paths are the server's)."""
+    if getattr(spark, "_jvm", None) is None:
+        return None
     parsed = urlparse(path)
     if parsed.scheme in ("", "file"):
         return Path(unquote(parsed.path))
@@ -37,7 +41,7 @@ def local_path(path: str) -> Path | None:
 def delta_table_state(spark: SparkSession, path: str) -> str:
     """The version and time of the table's latest commit that changed data ('absent' when there is no
     table): compaction and vacuum do not change it."""
-    local = local_path(path)
+    local = local_path(spark, path)
     return _local_delta_state(local) if local is not None else delta_state_from_history(spark, path)
 
 
@@ -89,7 +93,7 @@ def _commit_info(commit: Path) -> tuple[str | None, int | None]:
 def folder_state(spark: SparkSession, path: str) -> str:
     """How many files the folder holds (recursively, hidden ones left out as Spark's readers leave them)
     and a digest of their paths, sizes and modification times; 'absent' when there is no folder."""
-    local = local_path(path)
+    local = local_path(spark, path)
     return _local_folder_state(local) if local is not None else folder_state_from_listing(spark, path)
 
 

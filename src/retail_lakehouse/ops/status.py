@@ -13,6 +13,7 @@ from deltalake import DeltaTable
 from deltalake.exceptions import TableNotFoundError
 
 from retail_lakehouse.config.models import LakehouseConfig
+from retail_lakehouse.io.delta_arrow import read_arrow
 from retail_lakehouse.ops.alerts import ALERTS_TABLE
 from retail_lakehouse.ops.leases import LEASES_TABLE
 from retail_lakehouse.ops.run_conditions import Freshness, tables_with_sla
@@ -33,7 +34,7 @@ def _rows(path: str, columns: list[str]) -> list[dict[str, Any]]:
     if table is None:
         return []
     present = [c for c in columns if c in table.schema().to_arrow().names]
-    return list(table.to_pyarrow_table(columns=present).to_pylist())
+    return list(read_arrow(table, present).to_pylist())
 
 
 def _utc(value: datetime | None) -> datetime | None:

@@ -57,6 +57,6 @@ class IncrementalBatches:
         if self.writer is None:
             config = self.loaded.config
             job = config.jobs[self.job_name]
-            self.other_inputs = read_inputs(spark, config, job, streaming=False, leave_out=(INCREMENTAL_INPUT,))
+            self.other_inputs = read_inputs(spark, self.loaded, job, streaming=False, leave_out=(INCREMENTAL_INPUT,))
             self.writer = BatchWriter(spark, self.loaded, DqResults(spark, config.storage.ops_root))
         return self.writer

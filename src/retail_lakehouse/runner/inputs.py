@@ -6,7 +6,8 @@ from collections.abc import Collection
 
 from pyspark.sql import DataFrame, SparkSession
 
-from retail_lakehouse.config.models import INCREMENTAL_INPUT, JobSettings, LakehouseConfig, feed_of
+from retail_lakehouse.config.loader import LoadedConfig
+from retail_lakehouse.config.models import INCREMENTAL_INPUT, JobSettings, feed_of
 from retail_lakehouse.core.errors import MissingFeedError, MissingTableError
 from retail_lakehouse.io import jdbc
 from retail_lakehouse.io.readers import read_feed, read_table
@@ -18,17 +19,18 @@ log = get_logger("runner")
 
 def read_inputs(
     spark: SparkSession,
-    config: LakehouseConfig,
+    loaded: LoadedConfig,
     job: JobSettings,
     *,
     streaming: bool,
     only: Collection[str] | None = None,
     leave_out: Collection[str] = (),
-    optional: Collection[str] = (),
 ) -> dict[str, DataFrame]:
     """The job's inputs by alias (those in `only`, if given, less those in `leave_out`); with `streaming`,
     the incremental input as a stream. A table not written yet is left out when its alias is one of the
-    transform's `optional` inputs, and is an error naming the jobs that write it otherwise."""
+    transform's optional inputs, and is an error naming the jobs that write it otherwise."""
+    config = loaded.config
+    optional = loaded.transforms[job.transform].optional_inputs
     inputs: dict[str, DataFrame] = {}
     for alias, reference in job.inputs.items():
         if (only is not None and alias not in only) or alias in leave_out:

@@ -241,7 +241,7 @@ class JobRunner:
         elif job.reads_stream:
             counts = self._run_incremental_batches(job_name, job, context)
         else:
-            inputs = read_inputs(self.spark, self.loaded.config, job, streaming=False, optional=spec.optional_inputs)
+            inputs = read_inputs(self.spark, self.loaded, job, streaming=False)
             counts = self.batches.write(job_name, inputs, context)
         if spec.preserves_rows and counts.read != counts.written:
             raise ReconciliationError(
@@ -267,9 +267,9 @@ class JobRunner:
         go through deduplication, the rules and the configured write (foreachBatch); the other inputs are
         read whole for every batch. The checkpoint commits a batch only after its writes succeeded."""
         config = self.loaded.config
-        source = read_inputs(self.spark, config, job, streaming=True, only=(INCREMENTAL_INPUT,))[INCREMENTAL_INPUT]
+        source = read_inputs(self.spark, self.loaded, job, streaming=True, only=(INCREMENTAL_INPUT,))[INCREMENTAL_INPUT]
         if not source.isStreaming:  # a feed with no folder yet: one batch of no rows
-            inputs = read_inputs(self.spark, config, job, streaming=False)
+            inputs = read_inputs(self.spark, self.loaded, job, streaming=False)
             return self.batches.write(job_name, {**inputs, INCREMENTAL_INPUT: source}, context)
         checkpoint = f"{config.storage.checkpoint_root}/{job_name}"
         batches = IncrementalBatches(
@@ -288,7 +288,7 @@ class JobRunner:
     ) -> BatchCounts:
         config = self.loaded.config
         result = self.loaded.transforms[job.transform].apply(
-            read_inputs(self.spark, self.loaded.config, job, streaming=True), context
+            read_inputs(self.spark, self.loaded, job, streaming=True), context
         )
         if not result.isStreaming:
             # A feed with no folder yet: nothing to read, but readers of the table must find it.

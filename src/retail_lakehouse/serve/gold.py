@@ -18,6 +18,8 @@ import duckdb
 from deltalake import DeltaTable
 from deltalake.exceptions import TableNotFoundError
 
+from retail_lakehouse.io.delta_arrow import read_arrow
+
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
@@ -185,7 +187,7 @@ class GoldReader:
             return True
 
     def _load(self, table: str, delta: DeltaTable) -> int:
-        snapshot = delta.to_pyarrow_table()
+        snapshot = read_arrow(delta)
         name = view_name(table)
         rebuilt = [d for d in self._derived if name in d.sources and all(self._has(s) or s == name for s in d.sources)]
         with self._swap:

@@ -54,7 +54,14 @@ def optional_input(raw: DataFrame, extra: DataFrame | None = None) -> DataFrame:
     return raw.select("store_id", F.lit(extra is not None).alias("had_extra"))
 
 
-TEST_TRANSFORMS = catalogue(conform.spec, fail.spec, lose_rows.spec, untyped_column.spec, optional_input.spec)
+@transform("test.optional_beside_source", description="new stores, and whether the optional input was there")
+def optional_beside_source(source: DataFrame, extra: DataFrame | None = None) -> DataFrame:
+    return source.select("store_id", F.lit(extra is not None).alias("had_extra"))
+
+
+TEST_TRANSFORMS = catalogue(
+    conform.spec, fail.spec, lose_rows.spec, untyped_column.spec, optional_input.spec, optional_beside_source.spec
+)
 
 
 @pytest.fixture

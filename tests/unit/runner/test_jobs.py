@@ -157,6 +157,25 @@ def test_a_table_not_written_yet_fails_naming_its_writer_unless_the_input_is_opt
     assert {row["had_extra"] for row in table.collect()} == {False}
 
 
+def test_an_incremental_job_runs_without_an_optional_table_not_written_yet(
+    spark: SparkSession, tmp_path: Path, landing: Path
+) -> None:
+    incremental = {
+        **silver_job("test.optional_beside_source", output="silver/broken"),
+        "inputs": {"source": "bronze/stores", "extra": "silver/stores"},
+        "incremental": True,
+    }
+    loaded = lakehouse_config(tmp_path, landing, extra_jobs={"silver_broken": incremental})
+    runner = JobRunner(spark, loaded)
+    runner.run("bronze_stores")
+    run = runner.run("silver_broken")
+    assert (run.status, run.error) == (SUCCEEDED, None)
+    table = spark.read.format("delta").load(loaded.config.storage.table_path("silver/broken"))
+    assert sorted((row["store_id"], row["had_extra"]) for row in table.collect()) == [
+        ("0", False), ("1", False), ("2", False), ("3,broken quote", False)
+    ]  # fmt: skip
+
+
 def test_a_column_without_a_type_is_refused_before_anything_is_written(
     spark: SparkSession, tmp_path: Path, landing: Path
 ) -> None:
