@@ -56,6 +56,10 @@ def _rounded(value: Any, digits: int | None) -> Any:
     return float(f"{value:.{digits}g}")
 
 
+def rows(root: Path, table: str) -> list[dict[str, Any]]:
+    return list(DeltaTable(str(root / table)).to_pyarrow_table().to_pylist())
+
+
 def run_counts(root: Path) -> list[tuple[str, str, int, int, int]]:
     runs = DeltaTable(str(root / "_ops/job_runs")).to_pyarrow_table().to_pylist()
     return sorted((r["job"], r["status"], r["rows_read"], r["rows_written"], r["rows_quarantined"]) for r in runs)

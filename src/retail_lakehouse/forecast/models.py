@@ -281,6 +281,14 @@ def seasonal_naive_forecast(
     grid = SeriesGrid.of(train.assign(stock_out=False), origin, 0)
     values = grid.values
     last_week = values[:, -season:]
+    if last_week.shape[1] < season:
+        # Less than a season of history (a lakehouse's first days): a weekday not seen yet repeats the
+        # series' mean of the days there are.
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
+            mean = np.nan_to_num(np.nanmean(values, axis=1), nan=0.0) if values.size else np.zeros(len(values))
+        unseen = np.repeat(mean[:, None], season - last_week.shape[1], axis=1)
+        last_week = np.hstack([unseen, last_week])
     changes = values[:, season:] - values[:, :-season]
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
@@ -299,9 +307,15 @@ def seasonal_naive_forecast(
     return target[[*SERIES, "date"]].assign(p10=np.maximum(p50 + low, 0.0), p50=p50, p90=np.maximum(p50 + high, 0.0))
 
 
+ETS_SEASON = 7
+# statsforecast refuses a weekly ANA model under a season of data; two make its seasonal terms mean something.
+ETS_MIN_SEASONS = 2
+
+
 def ets_forecast(history: pd.DataFrame, future: pd.DataFrame, origin: dt.date, params: ForecastParams) -> pd.DataFrame:
     """statsforecast's AutoETS (weekly season) per series on its last `ets_history_days` of units sold,
-    with its 80% interval as P10-P90; forecasts floored at 0."""
+    with its 80% interval as P10-P90; forecasts floored at 0. With less than two seasons of history (a
+    lakehouse's first two weeks) a seasonal model cannot be fitted: the seasonal naive forecast stands in."""
     from statsforecast import StatsForecast
     from statsforecast.models import AutoETS
 
@@ -309,12 +323,14 @@ def ets_forecast(history: pd.DataFrame, future: pd.DataFrame, origin: dt.date, p
     dates = pd.to_datetime(history["date"])
     train = history[(dates > start) & (dates <= pd.Timestamp(origin))]
     grid = SeriesGrid.of(train.assign(stock_out=False), origin, 0)
+    if len(grid.dates) < ETS_MIN_SEASONS * ETS_SEASON:
+        return seasonal_naive_forecast(history, future, origin, ETS_SEASON)
     frame = pd.DataFrame(np.nan_to_num(grid.values, nan=0.0), index=grid.keys, columns=grid.dates)
     long = frame.stack().rename("y").reset_index()
     long.columns = [*SERIES, "ds", "y"]
     long["unique_id"] = long["store_id"].astype(str) + "|" + long["product_id"].astype(str)
     horizon = int((pd.to_datetime(future["date"]).max() - pd.Timestamp(origin)).days)
-    model = StatsForecast(models=[AutoETS(season_length=7, model=params.ets_model)], freq="D", n_jobs=1)
+    model = StatsForecast(models=[AutoETS(season_length=ETS_SEASON, model=params.ets_model)], freq="D", n_jobs=1)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         result = model.forecast(df=long[["unique_id", "ds", "y"]], h=horizon, level=[80])

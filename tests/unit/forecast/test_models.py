@@ -10,6 +10,7 @@ from scipy import stats
 from retail_lakehouse.forecast.models import (
     ForecastParams,
     SeriesGrid,
+    ets_forecast,
     lightgbm_forecast,
     mase_scale,
     nb_quantiles,
@@ -54,6 +55,33 @@ def test_seasonal_naive_repeats_last_week_and_its_interval_is_the_week_on_week_c
     assert forecast["p50"].tolist() == [1.0, 2.0, 1.0]
     # Every week-on-week change is 0 (fewer than 28 of them: the partition's pooled changes, also 0).
     assert forecast["p10"].tolist() == forecast["p50"].tolist() == forecast["p90"].tolist()
+
+
+def test_seasonal_naive_with_less_than_a_week_repeats_the_days_seen_and_their_mean_for_the_others() -> None:
+    dates = [FIRST + dt.timedelta(days=d) for d in range(3)]  # a lakehouse's first three days
+    frame = pd.DataFrame(
+        {"store_id": "1", "product_id": "9", "date": dates, "quantity_sold": [2, 4, 9], "stock_out": False}
+    )
+    origin = dates[-1]
+    future = pd.DataFrame(
+        {"store_id": "1", "product_id": "9", "date": [origin + dt.timedelta(days=d) for d in range(1, 8)]}
+    )
+    forecast = seasonal_naive_forecast(frame, future, origin)
+    # Days 1-4 ahead fall on weekdays not seen yet (the mean, 5); days 5-7 repeat the three days seen.
+    assert forecast["p50"].tolist() == [5.0, 5.0, 5.0, 5.0, 2.0, 4.0, 9.0]
+
+
+def test_ets_with_less_than_two_weeks_of_history_is_the_seasonal_naive_forecast() -> None:
+    dates = [FIRST + dt.timedelta(days=d) for d in range(10)]
+    sold = [2, 4, 9, 1, 0, 3, 5, 2, 6, 8]
+    frame = pd.DataFrame({"store_id": "1", "product_id": "9", "date": dates, "quantity_sold": sold, "stock_out": False})
+    origin = dates[-1]
+    future = pd.DataFrame(
+        {"store_id": "1", "product_id": "9", "date": [origin + dt.timedelta(days=d) for d in range(1, 8)]}
+    )
+    ets = ets_forecast(frame, future, origin, ForecastParams())
+    naive = seasonal_naive_forecast(frame, future, origin)
+    assert ets["p50"].tolist() == naive["p50"].tolist() == [1.0, 0.0, 3.0, 5.0, 2.0, 6.0, 8.0]
 
 
 def test_mase_scale_is_the_mean_absolute_week_on_week_change() -> None:
