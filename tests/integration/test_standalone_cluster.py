@@ -18,7 +18,8 @@ from tests.conftest import REPO_ROOT
 from tests.integration.conftest import Workspace
 from tests.integration.lakehouse_tables import rows, rows_without_run_columns, run_counts, tables
 
-pytestmark = [pytest.mark.integration, pytest.mark.long]
+# Scheduled with the longest: run last, it ended a clean-clone run alone for about 12 minutes.
+pytestmark = [pytest.mark.integration, pytest.mark.long, pytest.mark.longest]
 
 COMMANDS = (("stream", "inventory", "--available-now"), ("pipeline", "all"))
 # Found by this test and not yet explained: the forecast ahead (and the orders computed from it) differs
