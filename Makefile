@@ -24,7 +24,16 @@ help:
 	@echo "make connect  run a local Spark Connect server with Delta on sc://127.0.0.1:$(CONNECT_PORT) until Ctrl-C"
 	@echo "make cluster  run a Spark standalone cluster (a master and $(CLUSTER_WORKERS) workers, own processes) until Ctrl-C"
 
-setup: $(VENV)/.installed $(JARS_DIR)/.fetched $(KAFKA_JARS_DIR)/.fetched $(DASHBOARD_VENDOR)/.copied
+setup: $(VENV)/.installed $(JARS_DIR)/.fetched $(KAFKA_JARS_DIR)/.fetched $(DASHBOARD_VENDOR)/.copied $(INFRA_VENV)/.installed
+
+# checkov (the Bicep templates' policy checks) pins its own versions of libraries the package also uses, so
+# it gets a virtual environment of its own; tests/deploy runs it from there.
+INFRA_VENV ?= .venv-infra
+CHECKOV_VERSION ?= 3.3.30
+$(INFRA_VENV)/.installed: Makefile
+	@test -x $(INFRA_VENV)/bin/python || $(PYTHON) -m venv $(INFRA_VENV)
+	$(INFRA_VENV)/bin/python -m pip install --quiet checkov==$(CHECKOV_VERSION)
+	@touch $@
 
 # The dashboard's front-end libraries, pinned by the committed package-lock.json; install scripts are not
 # run (swagger-ui-dist's would report the download). The built files ship inside the package.

@@ -15,6 +15,7 @@ from typing import NoReturn, TextIO
 from retail_lakehouse import __version__
 from retail_lakehouse.config import LoadedConfig, load_config
 from retail_lakehouse.config.loader import NO_JOBS
+from retail_lakehouse.config.models import LAYERS
 from retail_lakehouse.core.errors import EXIT_USAGE, ConfigError, LakehouseError, exit_code
 from retail_lakehouse.runtime.logging import configure_logging
 
@@ -80,6 +81,12 @@ def build_parser() -> OneLineParser:
     run.add_argument("jobs", nargs="+", metavar="JOB")
     pipeline = command("pipeline", "run a configured pipeline's jobs in dependency order")
     pipeline.add_argument("name", metavar="NAME")
+    pipeline.add_argument(
+        "--layer",
+        choices=LAYERS,
+        default=None,
+        help="run only the pipeline's jobs writing this layer (a scheduler's task per layer)",
+    )
     for runs_jobs in (run, pipeline):
         runs_jobs.add_argument(
             "--force",

@@ -57,7 +57,7 @@ def secrets_needed_by(args: argparse.Namespace, config: LakehouseConfig) -> Coll
         return list(args.jobs)
     if args.command == "pipeline":
         _check_known("pipeline", [args.name], list(config.pipelines))
-        return config.job_names_of(args.name)
+        return config.job_names_of(args.name, args.layer)
     if args.command == "stream":
         return [args.name]
     if args.command == "replay":
@@ -85,8 +85,8 @@ def dispatch(args: argparse.Namespace, loaded: LoadedConfig, stdout: TextIO, std
         _check_known("pipeline", [args.name], list(config.pipelines))
         pipeline = config.pipelines[args.name]
         with spark_session(loaded) as spark, job_runner(spark, loaded) as runner:
-            check_sql_jobs(spark, loaded, config.job_names_of(args.name))
-            outcome = run_pipeline(runner, args.name, progress_stream=stderr, force=args.force)
+            check_sql_jobs(spark, loaded, config.job_names_of(args.name, args.layer))
+            outcome = run_pipeline(runner, args.name, progress_stream=stderr, force=args.force, layer=args.layer)
             code = report(outcome, loaded, stdout, stderr)
             if pipeline.maintain and code == EXIT_OK:
                 maintain(spark, loaded, maintained_tables(config, pipeline.maintain), stdout)

@@ -593,11 +593,11 @@ class LakehouseConfig(Section):
     quality: dict[str, QualitySuiteSettings] = Field(default_factory=dict, description="Data quality suites.")
     ops: OpsSettings = OpsSettings()
 
-    def job_names_of(self, pipeline: str) -> list[str]:
+    def job_names_of(self, pipeline: str, layer: str | None = None) -> list[str]:
+        """The pipeline's jobs; with `layer`, only those writing that layer (a scheduler's task per layer)."""
         selected = self.pipelines[pipeline].jobs
-        if selected == "*":
-            return [name for name, job in self.jobs.items() if job.kind == "batch"]
-        return list(selected)
+        names = [name for name, job in self.jobs.items() if job.kind == "batch"] if selected == "*" else selected
+        return [name for name in names if layer is None or self.jobs[name].layer == layer]
 
 
 def feed_of(reference: str) -> str | None:

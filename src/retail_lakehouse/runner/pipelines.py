@@ -85,9 +85,16 @@ def run_in_order(
 
 
 def run_pipeline(
-    runner: JobRunner, pipeline: str, *, progress_stream: TextIO | None = None, force: bool = False
+    runner: JobRunner,
+    pipeline: str,
+    *,
+    progress_stream: TextIO | None = None,
+    force: bool = False,
+    layer: str | None = None,
 ) -> PipelineOutcome:
-    """Runs a configured pipeline's jobs in dependency order (those with nothing new skipped unless `force`)."""
+    """Runs a configured pipeline's jobs in dependency order (those with nothing new skipped unless `force`);
+    with `layer`, only the jobs writing that layer."""
     config = runner.loaded.config
-    order = execution_order(job_dependencies(config.jobs), config.job_names_of(pipeline))
-    return run_in_order(runner, f"pipeline {pipeline}", order, progress_stream=progress_stream, force=force)
+    order = execution_order(job_dependencies(config.jobs), config.job_names_of(pipeline, layer))
+    label = f"pipeline {pipeline}" if layer is None else f"pipeline {pipeline} --layer {layer}"
+    return run_in_order(runner, label, order, progress_stream=progress_stream, force=force)
