@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import math
+import sys
 from collections import defaultdict
 from pathlib import Path
 from statistics import NormalDist
@@ -13,6 +14,7 @@ import pandas as pd
 import pytest
 from deltalake import DeltaTable
 
+from tests.conftest import REPO_ROOT
 from tests.integration.conftest import Workspace
 
 pytestmark = pytest.mark.integration
@@ -177,3 +179,14 @@ def test_forecast_jobs_on_generated_data_match_recomputations(workspace: Workspa
     again = workspace.run("run", "gold_demand_features", "--force", *SETTINGS)
     assert again.returncode == 0, again.stderr
     assert DeltaTable(str(root / "gold/demand_features")).version() == version
+
+    # The notebooks run top to bottom on the lakehouse these jobs wrote (real schemas, a real forecast).
+    notebooks = [str(REPO_ROOT / "notebooks" / name) for name in ("gold_tour.py", "data_quality.py", "run_history.py")]
+    ran = workspace.run(
+        "-m", "retail_lakehouse.runtime.notebooks", *notebooks, "--widget", "env=local",
+        "--output", str(workspace.cwd / "figures"), command=[sys.executable],
+    )  # fmt: skip
+    assert ran.returncode == 0, ran.stderr[-3000:]
+    for notebook in notebooks:
+        assert f"{notebook}: " in ran.stderr
+    assert len(list((workspace.cwd / "figures" / "gold_tour").glob("*.png"))) == 2  # revenue per channel, the forecast band
