@@ -3,7 +3,8 @@
 provides: `spark` (the session passed in), `display`, `displayHTML` and `dbutils.widgets`.
 
 `python -m retail_lakehouse.runtime.notebooks NOTEBOOK... [--widget NAME=VALUE ...] [--output DIR]` runs
-them one after the other on a local session; tests/deploy runs every notebook under notebooks/ this way against a small lakehouse.
+them one after the other on a local session; tests/deploy runs every notebook under notebooks/ this way
+against a small lakehouse.
 Markdown cells (`%md`) are skipped; `%sql` cells run through `spark.sql`; other magics (`%pip`, `%sh`,
 `%run`) are refused, since they would behave differently here."""
 
