@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
 from pyspark.sql import DataFrame, SparkSession
 
 HEADER = "# Databricks notebook source"
@@ -115,7 +116,7 @@ class Displayed:
 
     def display(self, value: Any, *args: Any, **kwargs: Any) -> None:
         if isinstance(value, DataFrame):
-            rows = value.limit(DISPLAY_ROWS).toPandas()
+            rows: pd.DataFrame = value.limit(DISPLAY_ROWS).toPandas()
             self.items.append(("table", rows))
             print(rows.to_string(index=False))
             return
