@@ -16,6 +16,8 @@ from databricks.sdk.service.jobs import JobSettings
 from tests.deploy.bundle_files import REPO_ROOT, bundle_root, included_files, jobs_for
 
 TARGETS = ("dev", "prod")
+# Every task reads its secrets from the Key Vault-backed secret scope.
+SECRETS = ["--set", "secrets.backend=databricks", "--set", "secrets.scope=retail-lakehouse"]
 
 # Run inside a subprocess with the installed wheel ahead of site-packages: the command's --help through the
 # wheel's own entry point, and the names the task uses checked against the wheel's configuration.
@@ -35,7 +37,10 @@ with contextlib.redirect_stdout(out):
     except SystemExit as exit:
         assert exit.code == 0, exit.code
 parsed = build_parser().parse_args(arguments)
-config = load_config(transforms=catalogue(), env=parsed.env, secrets_for=NO_JOBS).config
+config = load_config(
+    transforms=catalogue(), env=parsed.env, set_overrides=parsed.overrides, secrets_for=NO_JOBS
+).config
+assert (config.secrets.backend, config.secrets.scope) == ("databricks", "retail-lakehouse"), config.secrets
 if parsed.command == "pipeline":
     assert parsed.name in config.pipelines, parsed.name
     selected = config.pipelines[parsed.name].maintain or config.job_names_of(parsed.name, parsed.layer)
@@ -85,7 +90,15 @@ def test_daily_runs_a_task_per_layer_in_order_on_an_autoscaling_spark_4_cluster(
     ]
     for task in daily.tasks or []:
         assert task.python_wheel_task is not None
-        assert task.python_wheel_task.parameters == ["pipeline", "daily", "--layer", task.task_key, "--env", target]
+        assert task.python_wheel_task.parameters == [
+            "pipeline",
+            "daily",
+            "--layer",
+            task.task_key,
+            "--env",
+            target,
+            *SECRETS,
+        ]
     (cluster,) = daily.job_clusters or []
     assert cluster.new_cluster.spark_version == "17.3.x-scala2.13"  # Spark 4.0
     assert cluster.new_cluster.autoscale is not None
@@ -100,7 +113,7 @@ def test_inventory_stream_is_continuous_and_maintenance_and_analytics_are_schedu
     assert stream.continuous is not None and stream.schedule is None
     assert stream.continuous.pause_status.value == "UNPAUSED"
     (task,) = stream.tasks or []
-    assert task.python_wheel_task.parameters == ["stream", "inventory", "--trigger", "5", "--env", "prod"]
+    assert task.python_wheel_task.parameters == ["stream", "inventory", "--trigger", "5", "--env", "prod", *SECRETS]
     assert jobs["maintenance"].schedule is not None and jobs["analytics"].schedule is not None
     assert [task.python_wheel_task.parameters[:2] for task in jobs["analytics"].tasks or []] == [
         ["pipeline", "analytics"],

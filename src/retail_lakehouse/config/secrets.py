@@ -52,6 +52,22 @@ class EnvironmentSecrets:
         return value
 
 
+# Key Vault secret names (and so the keys of a Key Vault-backed Databricks secret scope) take letters,
+# digits and dashes only, case-insensitively. A reference's underscores and dots become dashes, lower case:
+# ${secret:CARD_TOKEN_KEY} reads the secret card-token-key, as the environment backend reads
+# LAKEHOUSE_SECRET_CARD_TOKEN_KEY.
+_KEY_VAULT_NAME = re.compile(r"[0-9a-z-]{1,127}")
+
+
+def key_vault_name(name: str) -> str:
+    converted = re.sub(r"[_.]", "-", name).lower()
+    if not _KEY_VAULT_NAME.fullmatch(converted):
+        raise SecretNotFoundError(
+            f"secret '{name}' has no Key Vault name: Key Vault takes 1 to 127 letters, digits and dashes"
+        )
+    return converted
+
+
 class AzureKeyVaultSecrets:
     """Secrets from Azure Key Vault through DefaultAzureCredential (managed identity, CLI login, env)."""
 
@@ -67,17 +83,19 @@ class AzureKeyVaultSecrets:
     def get(self, name: str) -> str:
         from azure.core.exceptions import ResourceNotFoundError
 
+        stored = key_vault_name(name)
         try:
-            value = self.client.get_secret(name).value
+            value = self.client.get_secret(stored).value
         except ResourceNotFoundError:
-            raise SecretNotFoundError(f"no secret named '{name}' in {self.description}") from None
+            raise SecretNotFoundError(f"no secret named '{stored}' in {self.description}") from None
         if value is None:
-            raise SecretNotFoundError(f"secret '{name}' in {self.description} has no value")
+            raise SecretNotFoundError(f"secret '{stored}' in {self.description} has no value")
         return str(value)
 
 
 class DatabricksSecrets:
-    """Secrets from a Databricks secret scope (works on a cluster and, with a profile, off it)."""
+    """Secrets from a Databricks secret scope (works on a cluster and, with a profile, off it). Keys are
+    Key Vault names, so that the same references read a Key Vault-backed scope (the bundle's jobs do)."""
 
     def __init__(self, scope: str, dbutils: Any | None = None) -> None:
         self.scope = scope
@@ -89,11 +107,12 @@ class DatabricksSecrets:
         self.dbutils = dbutils
 
     def get(self, name: str) -> str:
+        key = key_vault_name(name)
         try:
-            return str(self.dbutils.secrets.get(scope=self.scope, key=name))
+            return str(self.dbutils.secrets.get(scope=self.scope, key=key))
         except Exception as exc:  # the SDK raises several types; all mean "not available"
             raise SecretNotFoundError(
-                f"'{name}' could not be read from {self.description} ({type(exc).__name__})"
+                f"'{key}' could not be read from {self.description} ({type(exc).__name__})"
             ) from None
 
 

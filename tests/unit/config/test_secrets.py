@@ -63,6 +63,18 @@ def test_key_vault_backend_reads_and_reports_missing_secrets() -> None:
         backend.get("nope")
 
 
+def test_key_vault_backends_read_references_by_their_key_vault_names() -> None:
+    vault = AzureKeyVaultSecrets("https://kv.vault.azure.net", client=FakeSecretClient({"card-token-key": "k1"}))
+    assert vault.get("CARD_TOKEN_KEY") == "k1"
+    assert vault.get("card.token_key") == "k1"
+    FakeDbutils.secrets.store[("retail", "card-token-key")] = "k2"
+    assert DatabricksSecrets("retail", dbutils=FakeDbutils()).get("CARD_TOKEN_KEY") == "k2"
+    with pytest.raises(SecretNotFoundError, match="no secret named 'sql-user' in Azure Key Vault"):
+        vault.get("SQL_USER")
+    with pytest.raises(SecretNotFoundError, match="secret 'key/1' has no Key Vault name: Key Vault takes 1 to 127"):
+        vault.get("key/1")
+
+
 def test_databricks_backend_reads_a_scope() -> None:
     backend = DatabricksSecrets("retail", dbutils=FakeDbutils())
     assert backend.get("eh-conn") == "Endpoint=sb://x;SharedAccessKey=abc"
