@@ -11,7 +11,7 @@ KAFKA_JARS_DIR := $(VENV)/share/retail-lakehouse/kafka
 FRONTEND := src/retail_lakehouse/serve/frontend
 DASHBOARD_VENDOR := src/retail_lakehouse/serve/static/vendor
 
-.PHONY: setup demo test lint unit integration clean help kafka connect cluster dashboard browser postgres
+.PHONY: setup demo test lint unit integration clean help kafka connect cluster dashboard browser postgres acl
 
 help:
 	@echo "make demo   set up, generate the default data set, run every pipeline and the inventory stream, print a summary"
@@ -66,6 +66,13 @@ browser:
 	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null; \
 	else echo "the browser tests need $(CHROMIUM): sudo apt-get install chromium chromium-driver" >&2; exit 2; fi
+
+# Debian's acl package (setfacl, getfacl): `lakehouse acl apply` on a local disk, and its tests.
+acl:
+	@if command -v setfacl >/dev/null; then exit 0; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq acl >/dev/null; \
+	else echo "the ACL tests need setfacl: sudo apt-get install acl" >&2; exit 2; fi
 
 $(VENV)/.installed: pyproject.toml constraints.txt
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -128,7 +135,7 @@ lint: setup
 # beside the rest. Three were slower on 2 cores: the suite took 20 minutes instead of about 16.
 PYTEST_WORKERS ?= 2
 
-test: setup browser postgres lint
+test: setup browser postgres acl lint
 	$(BIN)/pytest -n $(PYTEST_WORKERS) --dist worksteal
 
 unit: setup

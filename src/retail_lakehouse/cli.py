@@ -136,6 +136,17 @@ def build_parser() -> OneLineParser:
     )
     maintain.add_argument("tables", nargs="*", metavar="TABLE", help="LAYER/NAME (default: every table)")
     command("summary", "print a short summary of the gold tables: top stores, segments, rules, price moves")
+    upload = command("upload", "copy the landing files DEST does not have yet (a local folder or abfss://) from SRC")
+    upload.add_argument("source", metavar="SRC")
+    upload.add_argument("destination", metavar="DEST")
+    upload.add_argument(
+        "--checksum", action="store_true", help="also compare the MD5 of files with the same name and size"
+    )
+    upload.add_argument(
+        "--overwrite", action="store_true", help="replace files DEST holds with other content (else: refused)"
+    )
+    acl = command("acl", "POSIX ACLs per area and role (access.roles) on the landing zone and the lakehouse")
+    acl.add_argument("action", choices=("apply", "show"), help="show: print the changes; apply: make them")
     generate = command("generate", "write synthetic source feeds into the landing zone")
     generate.add_argument(
         "--scale",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import tempfile
 from collections.abc import Collection, Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
@@ -17,7 +18,10 @@ from retail_lakehouse.config.query_files import SQL_TRANSFORM
 from retail_lakehouse.core.errors import EXIT_ATTENTION, EXIT_JOB_FAILED, EXIT_OK, ConfigError, UsageError
 from retail_lakehouse.generator.landing import MANIFEST, generate_landing
 from retail_lakehouse.generator.options import GeneratorOptions
+from retail_lakehouse.io.file_stores import LocalFileStore, store_for
 from retail_lakehouse.io.storage_files import check_writable
+from retail_lakehouse.ops.landing_upload import download
+from retail_lakehouse.ops.landing_upload import upload as land_files
 from retail_lakehouse.ops.leases import Leases, this_process
 from retail_lakehouse.ops.maintenance import MAINTENANCE_TABLE, maintained_tables
 from retail_lakehouse.ops.run_history import JOB_RUNS_TABLE
@@ -131,6 +135,10 @@ def dispatch(args: argparse.Namespace, loaded: LoadedConfig, stdout: TextIO, std
         with spark_session(loaded) as spark:
             maintain(spark, loaded, tables, stdout)
         return EXIT_OK
+    if args.command == "upload":
+        return upload_landing(args, stdout)
+    if args.command == "acl":
+        return apply_access_lists(config, args.action, stdout)
     if args.command == "summary":
         from retail_lakehouse.summary import summary_lines
 
@@ -250,22 +258,56 @@ def list_jobs(loaded: LoadedConfig, out: TextIO) -> int:
 
 def generate(loaded: LoadedConfig, args: argparse.Namespace, out: TextIO) -> int:
     landing = loaded.config.storage.landing
-    if "://" in landing:
-        raise UsageError(f"generate writes to a local landing zone; storage.landing is {landing}")
     try:
         options = GeneratorOptions(
             scale=args.scale, days=args.days, start_date=args.start_date, seed=args.seed, dirty_rate=args.dirty_rate
         )
     except ValueError as exc:
         raise UsageError(str(exc)) from None
-    manifest = generate_landing(Path(landing), options)
+    if "://" not in landing:
+        manifest = generate_landing(Path(landing), options)
+        shown = str(Path(landing).resolve())
+    else:
+        # A remote landing zone (abfss://): generated on this disk, then uploaded. The checksum comparison
+        # refuses a landed file that would change, as the local writer does.
+        with tempfile.TemporaryDirectory(prefix="lakehouse-generate-") as staging:
+            manifest = generate_landing(Path(staging), options)
+            copied = land_files(LocalFileStore(Path(staging)), store_for(landing), checksum=True)
+        shown = landing
+        out.write(f"uploaded {copied.copied:,} files ({copied.present:,} already there)\n")
     period = manifest["generator"]
-    out.write(f"landing zone: {Path(landing).resolve()} ({period['origin']} to {period['end_date']})\n")
+    out.write(f"landing zone: {shown} ({period['origin']} to {period['end_date']})\n")
     for feed, facts in manifest["feeds"].items():
         dirty = sum(facts["dirty"].values())
         dirty_note = f", {dirty:,} of them dirty" if dirty else ""
         out.write(f"  {feed}: {facts['rows']:,} records in {len(facts['files'])} files{dirty_note}\n")
-    out.write(f"manifest: {Path(landing).resolve() / MANIFEST}\n")
+    out.write(f"manifest: {shown.rstrip('/')}/{MANIFEST}\n")
+    return EXIT_OK
+
+
+def upload_landing(args: argparse.Namespace, out: TextIO) -> int:
+    source = store_for(args.source)
+    if "://" not in args.source and not Path(args.source).is_dir():
+        raise UsageError(f"upload: {args.source} is not a folder")
+    done = land_files(source, store_for(args.destination), checksum=args.checksum, overwrite=args.overwrite)
+    replaced = f", {done.overwritten:,} of them replaced" if done.overwritten else ""
+    out.write(
+        f"{args.destination}: {done.copied:,} files copied ({done.bytes_copied / 1e6:,.1f} MB{replaced}), "
+        f"{done.present:,} already there, in {done.seconds:.1f} s\n"
+    )
+    return EXIT_OK
+
+
+def apply_access_lists(config: LakehouseConfig, action: str, out: TextIO) -> int:
+    from retail_lakehouse.ops.access_lists import acl_changes, apply_acl_changes
+
+    changes = acl_changes(config)
+    for change in changes:
+        out.write(f"{change.describe()}\n")
+    if action == "apply":
+        stores = {"landing": store_for(config.storage.landing), "lakehouse": store_for(config.storage.root)}
+        apply_acl_changes(changes, stores)
+        out.write(f"{len(changes)} ACL changes applied\n")
     return EXIT_OK
 
 
@@ -297,10 +339,15 @@ def replay_feed(loaded: LoadedConfig, args: argparse.Namespace, out: TextIO) -> 
     if args.rate is not None and args.rate <= 0:
         raise UsageError(f"--rate must be a positive number of records per second, got {args.rate}")
     folder = config.storage.landing_path(str(feed.path))
-    if "://" in folder:
-        raise UsageError(f"replay reads a local landing zone; feed {args.feed} is at {folder}")
     publisher = publisher_for(args.feed, feed, args.target)
-    outcome = replay(landing_records(Path(folder), args.dates or ()), publisher, rate=args.rate)
+    with tempfile.TemporaryDirectory(prefix="lakehouse-replay-") as staging:
+        if "://" in folder:
+            # A remote landing zone: the feed's folders (those of --date, when given) are read first.
+            local = Path(staging)
+            download(store_for(folder), local, set(args.dates or ()))
+        else:
+            local = Path(folder)
+        outcome = replay(landing_records(local, args.dates or ()), publisher, rate=args.rate)
     assert feed.kafka is not None  # publisher_for checked it
     out.write(
         f"{args.feed}: published {outcome.records:,} records to {feed.kafka.topic} in {outcome.seconds:.1f} s "

@@ -568,6 +568,34 @@ class MaintenanceSettings(Section):
     )
 
 
+# Folders a role may be given access to: the landing zone and each top folder of the lakehouse root.
+ACCESS_AREAS = ("landing", *LAYERS, "_ops", "_checkpoints")
+
+
+class AccessRole(Section):
+    """Who a role is and what it may touch. `principal` names it in ADLS ACLs (an Entra ID object id; on
+    a local file system a group name), `group` in Unity Catalog grants (an account group's name)."""
+
+    principal: str | None = Field(None, description="Entra ID object id (ADLS ACLs); local: a group name.")
+    group: str | None = Field(None, description="Unity Catalog group name (GRANT statements).")
+    areas: dict[str, Literal["read", "write"]] = Field(
+        default_factory=dict,
+        description=f"Area ({', '.join(ACCESS_AREAS)}) -> read or write; every other area: no access.",
+    )
+
+    @field_validator("areas")
+    @classmethod
+    def _known_areas(cls, value: dict[str, str]) -> dict[str, str]:
+        unknown = sorted(set(value) - set(ACCESS_AREAS))
+        if unknown:
+            raise ValueError(f"unknown area {', '.join(unknown)}; areas are {', '.join(ACCESS_AREAS)}")
+        return value
+
+
+class AccessSettings(Section):
+    roles: dict[str, AccessRole] = Field(default_factory=dict)
+
+
 class OpsSettings(Section):
     notifications: dict[str, NotificationSettings] = Field(
         default_factory=dict, description="Where alerts (and, for azure_monitor, run metrics) are sent, by name."
@@ -592,6 +620,7 @@ class LakehouseConfig(Section):
     pipelines: dict[str, PipelineSettings] = Field(default_factory=dict)
     quality: dict[str, QualitySuiteSettings] = Field(default_factory=dict, description="Data quality suites.")
     ops: OpsSettings = OpsSettings()
+    access: AccessSettings = AccessSettings()
 
     def job_names_of(self, pipeline: str, layer: str | None = None) -> list[str]:
         """The pipeline's jobs; with `layer`, only those writing that layer (a scheduler's task per layer)."""
