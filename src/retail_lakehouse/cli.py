@@ -147,6 +147,10 @@ def build_parser() -> OneLineParser:
     )
     acl = command("acl", "POSIX ACLs per area and role (access.roles) on the landing zone and the lakehouse")
     acl.add_argument("action", choices=("apply", "show"), help="show: print the changes; apply: make them")
+    grants = command(
+        "grants", "print the Unity Catalog statements per role (tables, grants, column masks); --apply runs them"
+    )
+    grants.add_argument("--apply", action="store_true", help="run them on the session (a Unity Catalog one)")
     generate = command("generate", "write synthetic source feeds into the landing zone")
     generate.add_argument(
         "--scale",

@@ -139,6 +139,16 @@ def dispatch(args: argparse.Namespace, loaded: LoadedConfig, stdout: TextIO, std
         return upload_landing(args, stdout)
     if args.command == "acl":
         return apply_access_lists(config, args.action, stdout)
+    if args.command == "grants":
+        from retail_lakehouse.ops.grants import apply_statements, grant_statements
+
+        statements = grant_statements(config)
+        stdout.write("".join(f"{statement};\n" for statement in statements))
+        if args.apply:
+            with spark_session(loaded) as spark:
+                ran = apply_statements(spark, statements)
+            stdout.write(f"-- {ran} statements applied\n")
+        return EXIT_OK
     if args.command == "summary":
         from retail_lakehouse.summary import summary_lines
 

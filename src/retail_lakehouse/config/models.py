@@ -318,8 +318,18 @@ class TableMaintenanceSettings(Section):
         return self
 
 
+class ColumnSettings(Section):
+    classification: str = Field(
+        description="Contains PII: masked for roles without sees_pii; contains PCI: masked for everyone."
+    )
+    type: str = Field("string", pattern=r"^[a-z]+$", description="The column's SQL type (its mask returns it).")
+
+
 class TableSettings(Section):
     description: str = ""
+    columns: dict[str, ColumnSettings] = Field(
+        default_factory=dict, description="Column -> its classification (column masks in `lakehouse grants`)."
+    )
     partition_by: list[str] = Field(default_factory=list)
     properties: dict[str, str] = Field(default_factory=dict, description="Delta table properties.")
     schema_evolution: Literal["add_columns", "fail"] = Field(
@@ -576,6 +586,8 @@ class AccessRole(Section):
     """Who a role is and what it may touch. `principal` names it in ADLS ACLs (an Entra ID object id; on
     a local file system a group name), `group` in Unity Catalog grants (an account group's name)."""
 
+    sees_pii: bool = Field(False, description="Reads columns classified PII unmasked (never PCI columns).")
+
     principal: str | None = Field(None, description="Entra ID object id (ADLS ACLs); local: a group name.")
     group: str | None = Field(None, description="Unity Catalog group name (GRANT statements).")
     areas: dict[str, Literal["read", "write"]] = Field(
@@ -594,6 +606,13 @@ class AccessRole(Section):
 
 class AccessSettings(Section):
     roles: dict[str, AccessRole] = Field(default_factory=dict)
+    catalog: str = Field(
+        "retail", pattern=r"^[A-Za-z_][A-Za-z0-9_]*$", description="Unity Catalog catalog of `lakehouse grants`."
+    )
+    schemas: dict[str, str] = Field(
+        default_factory=lambda: {"bronze": "bronze", "silver": "silver", "gold": "gold", "_ops": "ops"},
+        description="Area -> Unity Catalog schema (bronze, silver, gold, and _ops, which holds the masks).",
+    )
 
 
 class OpsSettings(Section):
