@@ -18,8 +18,9 @@ from retail_lakehouse.config.query_files import SQL_TRANSFORM
 from retail_lakehouse.core.errors import EXIT_ATTENTION, EXIT_JOB_FAILED, EXIT_OK, ConfigError, UsageError
 from retail_lakehouse.generator.landing import MANIFEST, generate_landing
 from retail_lakehouse.generator.options import GeneratorOptions
-from retail_lakehouse.io.file_stores import LocalFileStore, store_for
+from retail_lakehouse.io.file_stores import LocalFileStore
 from retail_lakehouse.io.storage_files import check_writable
+from retail_lakehouse.io.stores import store_for
 from retail_lakehouse.ops.landing_upload import download
 from retail_lakehouse.ops.landing_upload import upload as land_files
 from retail_lakehouse.ops.leases import Leases, this_process

@@ -15,10 +15,10 @@ import pytest
 from deltalake import DeltaTable
 from pyspark.sql import SparkSession
 
+from retail_lakehouse.explore.notebooks import NotebookRun, run_notebook
 from retail_lakehouse.ops.run_history import JOB_RUNS_SCHEMA
 from retail_lakehouse.quality.quarantine import QUARANTINE_SCHEMA
 from retail_lakehouse.quality.results import DQ_RESULTS_SCHEMA
-from retail_lakehouse.runtime.notebooks import NotebookRun, run_notebook
 from tests.conftest import REPO_ROOT
 from tests.unit.serve.gold_lakehouse import write_gold
 

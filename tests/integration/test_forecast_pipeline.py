@@ -183,7 +183,7 @@ def test_forecast_jobs_on_generated_data_match_recomputations(workspace: Workspa
     # The notebooks run top to bottom on the lakehouse these jobs wrote (real schemas, a real forecast).
     notebooks = [str(REPO_ROOT / "notebooks" / name) for name in ("gold_tour.py", "data_quality.py", "run_history.py")]
     ran = workspace.run(
-        "-m", "retail_lakehouse.runtime.notebooks", *notebooks, "--widget", "env=local",
+        "-m", "retail_lakehouse.explore.notebooks", *notebooks, "--widget", "env=local",
         "--output", str(workspace.cwd / "figures"), command=[sys.executable],
     )  # fmt: skip
     assert ran.returncode == 0, ran.stderr[-3000:]

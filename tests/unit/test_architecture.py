@@ -27,7 +27,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("forecast",),
     ("runner",),
     ("catalogue",),
-    ("commands",),
+    ("commands", "explore"),
     ("cli",),
     ("__main__",),
 )

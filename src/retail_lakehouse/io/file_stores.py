@@ -138,14 +138,3 @@ class LocalFileStore:
         if completed.returncode != 0:
             raise FileStoreError(f"{' '.join(command[:-1])} failed: {completed.stderr.strip()}")
         return completed.stdout
-
-
-def store_for(location: str) -> FileStore:
-    """The store of a local path or an abfss:// URI (ADLS Gen2, credentials by DefaultAzureCredential)."""
-    if location.startswith("abfss://"):
-        from retail_lakehouse.io.adls_store import AdlsFileStore
-
-        return AdlsFileStore.from_uri(location)
-    if "://" in location:
-        raise FileStoreError(f"{location}: only local paths and abfss:// URIs are supported")
-    return LocalFileStore(Path(location))

@@ -2,7 +2,7 @@
 `# COMMAND ----------`) top to bottom outside Databricks, with local stand-ins for what Databricks
 provides: `spark` (the session passed in), `display`, `displayHTML` and `dbutils.widgets`.
 
-`python -m retail_lakehouse.runtime.notebooks NOTEBOOK... [--widget NAME=VALUE ...] [--output DIR]` runs
+`python -m retail_lakehouse.explore.notebooks NOTEBOOK... [--widget NAME=VALUE ...] [--output DIR]` runs
 them one after the other on a local session; tests/deploy runs every notebook under notebooks/ this way
 against a small lakehouse.
 Markdown cells (`%md`) are skipped; `%sql` cells run through `spark.sql`; other magics (`%pip`, `%sh`,

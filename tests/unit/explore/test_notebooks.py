@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from pyspark.sql import SparkSession
 
-from retail_lakehouse.runtime.notebooks import NotebookError, cells_of, run_notebook
+from retail_lakehouse.explore.notebooks import NotebookError, cells_of, run_notebook
 
 SEPARATOR = "\n\n# COMMAND ----------\n\n"
 
