@@ -10,6 +10,10 @@ KAFKA_JARS_DIR := $(VENV)/share/retail-lakehouse/kafka
 # The dashboard's npm project, and where its built front-end files go inside the package.
 FRONTEND := src/retail_lakehouse/serve/frontend
 DASHBOARD_VENDOR := src/retail_lakehouse/serve/static/vendor
+# checkov (the Bicep templates' policy checks) pins its own versions of libraries the package also uses, so
+# it gets a virtual environment of its own; tests/deploy runs it from there.
+INFRA_VENV ?= .venv-infra
+CHECKOV_VERSION ?= 3.3.30
 
 .PHONY: setup demo test lint unit integration clean help kafka connect cluster dashboard browser postgres acl
 
@@ -26,10 +30,6 @@ help:
 
 setup: $(VENV)/.installed $(JARS_DIR)/.fetched $(KAFKA_JARS_DIR)/.fetched $(DASHBOARD_VENDOR)/.copied $(INFRA_VENV)/.installed
 
-# checkov (the Bicep templates' policy checks) pins its own versions of libraries the package also uses, so
-# it gets a virtual environment of its own; tests/deploy runs it from there.
-INFRA_VENV ?= .venv-infra
-CHECKOV_VERSION ?= 3.3.30
 $(INFRA_VENV)/.installed: Makefile
 	@test -x $(INFRA_VENV)/bin/python || $(PYTHON) -m venv $(INFRA_VENV)
 	$(INFRA_VENV)/bin/python -m pip install --quiet checkov==$(CHECKOV_VERSION)
