@@ -7,7 +7,7 @@ import contextlib
 import tempfile
 from collections.abc import Collection, Iterator, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 from pyspark.sql import SparkSession
 
@@ -21,7 +21,7 @@ from retail_lakehouse.generator.options import GeneratorOptions
 from retail_lakehouse.io.file_stores import LocalFileStore
 from retail_lakehouse.io.storage_files import check_writable
 from retail_lakehouse.io.stores import store_for
-from retail_lakehouse.ops.landing_upload import download
+from retail_lakehouse.ops.landing_upload import UploadOutcome, download
 from retail_lakehouse.ops.landing_upload import upload as land_files
 from retail_lakehouse.ops.leases import Leases, this_process
 from retail_lakehouse.ops.maintenance import MAINTENANCE_TABLE, maintained_tables
@@ -279,11 +279,7 @@ def generate(loaded: LoadedConfig, args: argparse.Namespace, out: TextIO) -> int
         manifest = generate_landing(Path(landing), options)
         shown = str(Path(landing).resolve())
     else:
-        # A remote landing zone (abfss://): generated on this disk, then uploaded. The checksum comparison
-        # refuses a landed file that would change, as the local writer does.
-        with tempfile.TemporaryDirectory(prefix="lakehouse-generate-") as staging:
-            manifest = generate_landing(Path(staging), options)
-            copied = land_files(LocalFileStore(Path(staging)), store_for(landing), checksum=True)
+        copied, manifest = generate_remote(landing, options)
         shown = landing
         out.write(f"uploaded {copied.copied:,} files ({copied.present:,} already there)\n")
     period = manifest["generator"]
@@ -294,6 +290,24 @@ def generate(loaded: LoadedConfig, args: argparse.Namespace, out: TextIO) -> int
         out.write(f"  {feed}: {facts['rows']:,} records in {len(facts['files'])} files{dirty_note}\n")
     out.write(f"manifest: {shown.rstrip('/')}/{MANIFEST}\n")
     return EXIT_OK
+
+
+def generate_remote(landing: str, options: GeneratorOptions) -> tuple[UploadOutcome, dict[str, Any]]:
+    """A remote landing zone (abfss://): the delivery is generated on this disk, then uploaded. The remote
+    manifest comes first, so that a later call continues the data set as it does locally; the checksum
+    comparison refuses a landed file that would change, as the local writer does; the manifest, the
+    generator's own record, is replaced last."""
+    remote = store_for(landing)
+    with tempfile.TemporaryDirectory(prefix="lakehouse-generate-") as folder:
+        staging = Path(folder)
+        if remote.is_file(MANIFEST):
+            (staging / MANIFEST).write_bytes(remote.read_bytes(MANIFEST))
+        manifest = generate_landing(staging, options)
+        written = (staging / MANIFEST).read_bytes()
+        (staging / MANIFEST).unlink()
+        copied = land_files(LocalFileStore(staging), remote, checksum=True)
+        remote.write_atomically(MANIFEST, written)
+    return copied, manifest
 
 
 def upload_landing(args: argparse.Namespace, out: TextIO) -> int:

@@ -70,7 +70,24 @@ def test_generate_to_a_remote_landing_zone_uploads_every_file_once(remote_folder
     # The remote landing zone holds exactly what a local generate writes.
     files = sorted(p.relative_to(local).as_posix() for p in local.rglob("*") if p.is_file())
     assert sorted(p.relative_to(remote_folder).as_posix() for p in remote_folder.rglob("*") if p.is_file()) == files
-    assert out.splitlines()[0] == f"uploaded {len(files)} files (0 already there)"
+    # The manifest is written last, apart from the delivery's files.
+    assert out.splitlines()[0] == f"uploaded {len(files) - 1} files (0 already there)"
     assert out.splitlines()[-1] == f"manifest: {REMOTE}/_manifest.json"
+    assert (remote_folder / "_manifest.json").read_bytes() == (local / "_manifest.json").read_bytes()
     # The same delivery again copies nothing.
-    assert run_cli(*argv)[1].splitlines()[0] == f"uploaded 0 files ({len(files)} already there)"
+    assert run_cli(*argv)[1].splitlines()[0] == f"uploaded 0 files ({len(files) - 1} already there)"
+
+
+def test_a_later_generate_continues_the_remote_data_set(remote_folder: Path, tmp_path: Path) -> None:
+    """Two days, then a third from its start date: the remote landing zone ends as a local one does."""
+    common = ("--scale", "0.01", "--conf-dir", str(CONF), "--set")
+    local = tmp_path / "local"
+    for landing in (REMOTE, str(local)):
+        assert run_cli("generate", "--days", "2", *common, f"storage.landing={landing}")[0] == 0
+        later = run_cli("generate", "--days", "1", "--start-date", "2025-01-03", *common, f"storage.landing={landing}")
+        assert later[0] == 0, later[2]
+    files = sorted(p.relative_to(local).as_posix() for p in local.rglob("*") if p.is_file())
+    assert sorted(p.relative_to(remote_folder).as_posix() for p in remote_folder.rglob("*") if p.is_file()) == files
+    assert any("/2025-01-03/" in name for name in files)
+    for name in files:
+        assert (remote_folder / name).read_bytes() == (local / name).read_bytes(), name

@@ -74,6 +74,12 @@ class AdlsFileStore:
         except Exception as exc:
             raise FileStoreError(f"cannot read {self.location}/{path}: {type(exc).__name__}: {exc}") from None
 
+    def is_file(self, path: str) -> bool:
+        try:
+            return bool(self.file_system.get_file_client(self._full(path)).exists())
+        except Exception as exc:
+            raise FileStoreError(f"cannot reach {self.location}/{path}: {type(exc).__name__}: {exc}") from None
+
     def md5(self, path: str) -> bytes | None:
         settings = self.file_system.get_file_client(self._full(path)).get_file_properties().content_settings
         return bytes(settings.content_md5) if settings.content_md5 else None

@@ -50,6 +50,8 @@ class FileStore(Protocol):
 
     def read_bytes(self, path: str) -> bytes: ...
 
+    def is_file(self, path: str) -> bool: ...
+
     def md5(self, path: str) -> bytes | None:
         """The file's content MD5 (None when the store keeps none)."""
         ...
@@ -101,6 +103,9 @@ class LocalFileStore:
             return self._path(path).read_bytes()
         except OSError as exc:
             raise FileStoreError(f"cannot read {self._path(path)}: {exc.strerror}") from None
+
+    def is_file(self, path: str) -> bool:
+        return self._path(path).is_file()
 
     def md5(self, path: str) -> bytes | None:
         return md5_of(self.read_bytes(path))

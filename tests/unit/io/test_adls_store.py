@@ -58,6 +58,9 @@ class FakeFile:
     def download_file(self) -> Any:
         return SimpleNamespace(readall=lambda: self.fs.files[self.path][0])
 
+    def exists(self) -> bool:
+        return self.path in self.fs.files
+
     def get_file_properties(self) -> Any:
         return SimpleNamespace(content_settings=SimpleNamespace(content_md5=self.fs.files[self.path][1]))
 
@@ -116,6 +119,7 @@ def test_upload_to_adls_writes_under_a_hidden_name_renames_and_keeps_the_md5(tmp
     ]
     assert [f.path for f in store.list_files()] == ["old.csv", "pos/2025-01-01/a.jsonl"]
     assert store.read_bytes("pos/2025-01-01/a.jsonl") == b"{}\n"
+    assert store.is_file("pos/2025-01-01/a.jsonl") and not store.is_file("pos/2025-01-01/.a.jsonl.uploading")
     assert store.md5("pos/2025-01-01/a.jsonl") == LocalFileStore(tmp_path).md5("pos/2025-01-01/a.jsonl")
     assert upload(LocalFileStore(tmp_path), store, checksum=True).present == 1
 
