@@ -147,13 +147,15 @@ def percentile(values: list[float], share: float) -> float:
     return ordered[min(len(ordered) - 1, int(share * len(ordered)))]
 
 
-def throughput_and_latency(spark: SparkSession, loaded: LoadedConfig, rate: int, seconds: int) -> dict[str, Any]:
+def throughput_and_latency(
+    spark: SparkSession, loaded: LoadedConfig, rate: int, seconds: int, trigger: float = 5.0
+) -> dict[str, Any]:
     config = loaded.config
     positions_path = config.storage.table_path("gold/inventory_positions")
     keys = [(r.store_id, r.product_id) for r in spark.read.format("delta").load(positions_path).collect()]
     written: dict[str, float] = {}
     runner = JobRunner(spark, loaded)
-    stream = threading.Thread(target=lambda: runner.run("inventory", trigger_seconds=5.0))
+    stream = threading.Thread(target=lambda: runner.run("inventory", trigger_seconds=trigger))
     history_version = DeltaTable.forPath(spark, positions_path).history(1).first()["version"]
     stream.start()
     time.sleep(10)  # the query starts and finds nothing new before the feeder begins
@@ -212,6 +214,7 @@ def main() -> None:
     parser.add_argument("--rate", type=int, default=10_000, help="events per second the feeder writes")
     parser.add_argument("--seconds", type=int, default=60, help="how long the feeder writes")
     parser.add_argument("--work", type=Path, default=None)
+    parser.add_argument("--trigger", type=float, default=5.0, help="seconds between micro-batches (continuous)")
     args = parser.parse_args()
     work = args.work or Path(tempfile.mkdtemp(prefix="bench-inventory-"))
     shutil.rmtree(work, ignore_errors=True)
@@ -237,9 +240,9 @@ def main() -> None:
     print(f"accelerator approach at 30 days (recompute all {events:,} events, overwrite): {accelerator:.1f} s")
     print(f"accelerator / ours for the day-30 trigger: {accelerator / t30:.2f}")
 
-    result = throughput_and_latency(spark, loaded30, args.rate, args.seconds)
+    result = throughput_and_latency(spark, loaded30, args.rate, args.seconds, args.trigger)
     print(
-        f"continuous, 5 s trigger, {result['offered_rate']:,} events/s offered for {args.seconds} s: "
+        f"continuous, {args.trigger:g} s trigger, {result['offered_rate']:,} events/s offered for {args.seconds} s: "
         f"{result['events']:,} events in {result['batches']} batches, "
         f"sustained {result['sustained_rate']:,.0f} events/s from the first file to the last event visible, "
         f"processing {result['processing_rate']:,.0f} events/s of batch time; "
