@@ -71,6 +71,10 @@ def forecast_backtest(features: DataFrame, params: ForecastParams) -> DataFrame:
     )
 
 
+# Decimals to which models' backtest errors are compared when choosing one (see chosen_models).
+ERROR_DECIMALS = 9
+
+
 def _error(actual: str = "actual") -> Column:
     return F.abs(F.col("p50") - F.col(actual))
 
@@ -116,10 +120,12 @@ def forecast_accuracy(
 
 def chosen_models(backtest: DataFrame) -> DataFrame:
     """Per series, the model with the least absolute error over the backtest (stock-out days left out);
-    ties go to the first of MODELS."""
+    ties go to the first of MODELS. Errors are compared to 9 decimals: a sum of doubles depends on the
+    order Spark adds them in (another partitioning, a cluster), and two models that tie (both forecasting
+    0 on a series that never sells) must tie everywhere, not by a last-bit difference."""
     preference = F.create_map(*[x for i, name in enumerate(MODELS) for x in (F.lit(name), F.lit(i))])
     errors = backtest.where(~F.col("stock_out")).groupBy(*SERIES, "model").agg(F.sum(_error()).alias("_abs_error"))
-    best = Window.partitionBy(*SERIES).orderBy("_abs_error", preference[F.col("model")])
+    best = Window.partitionBy(*SERIES).orderBy(F.round("_abs_error", ERROR_DECIMALS), preference[F.col("model")])
     return (
         errors.withColumn("_rank", F.row_number().over(best))
         .where(F.col("_rank") == 1)

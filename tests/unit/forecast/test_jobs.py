@@ -12,6 +12,7 @@ from pyspark.sql import DataFrame, SparkSession
 from retail_lakehouse.forecast.jobs import (
     ReplenishmentParams,
     backtest_origins,
+    chosen_models,
     demand_forecast,
     forecast_accuracy,
     forecast_backtest,
@@ -51,6 +52,28 @@ def backtest_rows(spark: SparkSession, rows: list[tuple[Any, ...]]) -> DataFrame
         ],
         BACKTEST_SCHEMA,
     )
+
+
+def test_models_whose_errors_differ_only_in_the_last_bits_tie_and_the_preferred_one_is_chosen(
+    spark: SparkSession,
+) -> None:
+    """LightGBM's errors 0.1 + 0.2 add up to 0.30000000000000004 in doubles, seasonal naive's to 0.3: a tie
+    to 9 decimals, which goes to LightGBM (first of MODELS), whatever order a cluster adds them in. A real
+    difference in the 9th decimal still decides."""
+    backtest = backtest_rows(
+        spark,
+        [
+            ("P1", "lightgbm", 1, 0.0, 0.1, 1.0, 0.1, 0.0, False, 1.0),
+            ("P1", "lightgbm", 2, 0.0, 0.2, 1.0, 0.2, 0.0, False, 1.0),
+            ("P1", "seasonal_naive", 1, 0.0, 0.3, 1.0, 0.3, 0.0, False, 1.0),
+            ("P1", "seasonal_naive", 2, 0.0, 0.0, 1.0, 0.0, 0.0, False, 1.0),
+            ("P2", "lightgbm", 1, 0.0, 0.300000002, 1.0, 0.3, 0.0, False, 1.0),
+            ("P2", "ets", 1, 0.0, 0.300000001, 1.0, 0.3, 0.0, False, 1.0),
+        ],
+    )
+    assert 0.1 + 0.2 != 0.3
+    chosen = {(r.product_id, r.chosen_model) for r in chosen_models(backtest).collect()}
+    assert chosen == {("P1", "lightgbm"), ("P2", "ets")}
 
 
 def test_accuracy_is_worked_out_by_hand(spark: SparkSession) -> None:
