@@ -97,10 +97,11 @@ def measure(spark: SparkSession, config: LakehouseConfig) -> dict[str, tuple[int
         ),
     }
     for table, (spark_sql, duck_sql) in queries.items():
-        path = config.storage.table_path(table)
-        detail = spark.sql(f"DESCRIBE DETAIL {delta_tables.table_identifier(path)}").first()
+        ref = config.storage.table_ref(table)
+        path = ref.path
+        identifier = ref.identifier
+        detail = spark.sql(f"DESCRIBE DETAIL {identifier}").first()
         assert detail is not None
-        identifier = delta_tables.table_identifier(path)
         spark_seconds = timed(lambda: spark.sql(spark_sql.format(t=identifier)).collect())  # noqa: B023
         duck_seconds = timed(lambda: con.execute(duck_sql.format(p=path)).fetchall())  # noqa: B023
         found[table] = (int(detail["numFiles"]), int(detail["sizeInBytes"]), spark_seconds, duck_seconds)
@@ -130,8 +131,8 @@ def main() -> None:
         SparkSettings(session="local", master="local[2]", shuffle_partitions=4, driver_memory="4g"),
         warehouse_dir=str(args.work / "warehouse"),
     )
-    sales_path = config.storage.table_path(SALES)
-    transactions_path = config.storage.table_path(TRANSACTIONS)
+    sales_path = config.storage.table_ref(SALES)
+    transactions_path = config.storage.table_ref(TRANSACTIONS)
     written = time.perf_counter()
     for day_index in range(args.days):
         day = START + dt.timedelta(days=day_index)

@@ -108,9 +108,7 @@ def dispatch(args: argparse.Namespace, loaded: LoadedConfig, stdout: TextIO, std
                 run = runner.record_skipped(args.name, unchanged)
             else:
                 # A stream never waits for another run of itself: it refuses at once, naming it.
-                leases = Leases(
-                    spark, config.storage.ops_root, config.ops.leases, this_process(f"lakehouse stream {args.name}")
-                )
+                leases = Leases(spark, config.storage, config.ops.leases, this_process(f"lakehouse stream {args.name}"))
                 with leases.held([args.name], wait_seconds=0, what=f"stream {args.name}"):
                     run = runner.run(args.name, trigger_seconds=trigger, force=args.force)
         return report(PipelineOutcome(pipeline_run_id=run.run_id, runs=[run]), loaded, stdout, stderr)
@@ -194,7 +192,7 @@ def maintain(spark: SparkSession, loaded: LoadedConfig, tables: Sequence[str], o
                 f"landing {feed_name}: {cleaned.removed} file(s) {verb}, {cleaned.kept_until_due} committed but "
                 f"kept until {feed.landing_retention.after_days:g} days old\n"
             )
-    out.write(f"maintenance history: {config.storage.ops_root}/{MAINTENANCE_TABLE}\n")
+    out.write(f"maintenance history: {config.storage.ops_table(MAINTENANCE_TABLE)}\n")
 
 
 @contextlib.contextmanager
@@ -341,13 +339,13 @@ def report(outcome: PipelineOutcome, loaded: LoadedConfig, out: TextIO, err: Tex
     config = loaded.config
     out.write(f"{'JOB':<32} {'STATUS':<10} {'READ':>10} {'WRITTEN':>10} {'SECONDS':>8}  TABLE\n")
     for run in outcome.runs:
-        path = config.storage.table_path(config.jobs[run.job].output)
+        table = config.storage.table_ref(config.jobs[run.job].output)
         read = "-" if run.rows_read is None else f"{run.rows_read:,}"
         written = "-" if run.rows_written is None else f"{run.rows_written:,}"
-        out.write(f"{run.job:<32} {run.status:<10} {read:>10} {written:>10} {run.seconds:>8.1f}  {path}\n")
+        out.write(f"{run.job:<32} {run.status:<10} {read:>10} {written:>10} {run.seconds:>8.1f}  {table}\n")
     for name in outcome.not_run:
         out.write(f"{name:<32} {'not run':<10}\n")
-    out.write(f"run history: {config.storage.ops_root}/{JOB_RUNS_TABLE} (run {outcome.pipeline_run_id})\n")
+    out.write(f"run history: {config.storage.ops_table(JOB_RUNS_TABLE)} (run {outcome.pipeline_run_id})\n")
     failed = outcome.failed
     if failed is None:
         return EXIT_OK

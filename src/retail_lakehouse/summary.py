@@ -9,7 +9,7 @@ from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
 from retail_lakehouse.config.models import LakehouseConfig
-from retail_lakehouse.io.delta_tables import current_version
+from retail_lakehouse.io.delta_tables import current_version, read
 
 TOP = 5
 
@@ -121,11 +121,11 @@ BUILT_BY = {
 def summary_lines(spark: SparkSession, config: LakehouseConfig) -> list[str]:
     lines: list[str] = []
     for title, table, render in SECTIONS:
-        path = config.storage.table_path(table)
+        ref = config.storage.table_ref(table)
         lines.append(f"{title} ({table}):")
-        if current_version(spark, path) is None:
+        if current_version(spark, ref) is None:
             lines.append(f"  not built yet: run `{BUILT_BY.get(table, 'lakehouse pipeline analytics')}`")
             continue
-        body = render(spark.read.format("delta").load(path))
+        body = render(read(spark, ref))
         lines.extend(f"  {line}" for line in body or ["(empty)"])
     return lines

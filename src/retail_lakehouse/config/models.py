@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, PositiveInt, field_validator, model_validator
 
+from retail_lakehouse.core.table_refs import TableRef
+
 LAYERS = ("bronze", "silver", "gold")
+OPS_AREA = "_ops"
 FEED_PREFIX = "feed:"
 # The input an incremental or streaming job reads as a stream; its other inputs are read whole.
 INCREMENTAL_INPUT = "source"
@@ -21,6 +25,18 @@ class Section(BaseModel):
 class StorageSettings(Section):
     landing: str = Field(description="Root of the landing zone (raw source files); local path or abfss:// URI.")
     root: str = Field(description="Root of the lakehouse; tables live at <root>/<layer>/<table>.")
+    catalog: str | None = Field(
+        None,
+        pattern=r"^[A-Za-z_][A-Za-z0-9_]*$",
+        description="A catalog (Unity Catalog on Databricks; `spark_catalog` for a Hive metastore): jobs then "
+        "read and write every table as <catalog>.<schema>.<table>, external tables at their paths under "
+        "`root`. Unset: by path. Also the catalog of `lakehouse grants`.",
+    )
+    schemas: dict[str, str] = Field(
+        default_factory=lambda: {"bronze": "bronze", "silver": "silver", "gold": "gold", "_ops": "ops"},
+        description="Area (bronze, silver, gold, _ops) -> schema of its tables in `catalog` (_ops also holds "
+        "the column masks of `lakehouse grants`).",
+    )
 
     @field_validator("landing", "root")
     @classmethod
@@ -32,14 +48,40 @@ class StorageSettings(Section):
     def table_path(self, table: str) -> str:
         return f"{self.root.rstrip('/')}/{table}"
 
+    def table_ref(self, table: str) -> TableRef:
+        """How jobs address `table` (LAYER/NAME or _ops/NAME): by its path, or by `catalog.schema.name`
+        when a catalog is configured (an external table at the same path)."""
+        path = self.table_path(table)
+        if self.catalog is None:
+            return TableRef(path)
+        area, _, name = table.partition("/")
+        return TableRef(path, f"{self.catalog}.{self.schemas[area]}.{name}")
+
+    def ops_table(self, name: str) -> TableRef:
+        """An operational table (`_ops/<name>`: run records, alerts, leases, ...)."""
+        return self.table_ref(f"{OPS_AREA}/{name}")
+
     def landing_path(self, relative: str) -> str:
         if "://" in relative or relative.startswith("/"):
             return relative
         return f"{self.landing.rstrip('/')}/{relative}"
 
+    @field_validator("schemas")
+    @classmethod
+    def _schema_per_area(cls, value: dict[str, str]) -> dict[str, str]:
+        areas = (*LAYERS, OPS_AREA)
+        missing = [area for area in areas if area not in value]
+        unknown = sorted(set(value) - set(areas))
+        if missing or unknown:
+            raise ValueError(f"needs exactly the areas {', '.join(areas)} (missing: {missing}, unknown: {unknown})")
+        for area, schema in value.items():
+            if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", schema):
+                raise ValueError(f"schema {schema!r} of {area} is not a plain identifier")
+        return value
+
     @property
     def ops_root(self) -> str:
-        return f"{self.root.rstrip('/')}/_ops"
+        return f"{self.root.rstrip('/')}/{OPS_AREA}"
 
     @property
     def checkpoint_root(self) -> str:
@@ -606,13 +648,6 @@ class AccessRole(Section):
 
 class AccessSettings(Section):
     roles: dict[str, AccessRole] = Field(default_factory=dict)
-    catalog: str = Field(
-        "retail", pattern=r"^[A-Za-z_][A-Za-z0-9_]*$", description="Unity Catalog catalog of `lakehouse grants`."
-    )
-    schemas: dict[str, str] = Field(
-        default_factory=lambda: {"bronze": "bronze", "silver": "silver", "gold": "gold", "_ops": "ops"},
-        description="Area -> Unity Catalog schema (bronze, silver, gold, and _ops, which holds the masks).",
-    )
 
 
 class OpsSettings(Section):

@@ -26,6 +26,8 @@ from typing import Any, Generic, ParamSpec, Protocol, TypeVar
 from pydantic import BaseModel, ConfigDict
 from pyspark.sql import DataFrame, SparkSession
 
+from retail_lakehouse.core.table_refs import TableRef
+
 
 class NoParams(BaseModel):
     """Parameters of a transform that takes none: any key given is an error."""
@@ -98,10 +100,10 @@ class TableLayout(Protocol):
 
 @dataclass(frozen=True)
 class OutputTable:
-    """A table a job writes: its name in configuration, its path, its layout."""
+    """A table a job writes: its name in configuration, where it is (path, or catalog name), its layout."""
 
     name: str
-    path: str
+    ref: TableRef
     layout: TableLayout
 
 
@@ -145,8 +147,8 @@ class MicroBatch(Protocol[P_co]):
         """What the transform keeps for the whole run (reference data typed once)."""
 
     @property
-    def existing_tables(self) -> set[str]:
-        """Paths of the tables known to exist, shared by the run's batches."""
+    def existing_tables(self) -> set[TableRef]:
+        """The tables known to exist, shared by the run's batches."""
 
     @property
     def output(self) -> OutputTable:

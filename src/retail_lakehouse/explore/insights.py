@@ -11,17 +11,9 @@ from dataclasses import dataclass, field
 from pyspark.sql import Column, DataFrame, Window
 from pyspark.sql import functions as F
 
+from retail_lakehouse.serve.query import GENDER_LABEL
+
 TABLE = "gold/customer_category_daily"
-
-
-def gender_label(gender: Column) -> Column:
-    return (
-        F.when(gender == "F", "Female")
-        .when(gender == "M", "Male")
-        .when(gender == "O", "Other")
-        .when(gender.isNull() | (gender == "Not recorded"), "Unknown")
-        .otherwise(gender)
-    )
 
 
 @dataclass(frozen=True)
@@ -39,7 +31,7 @@ class InsightsFilter:
 
 
 def labelled(daily: DataFrame) -> DataFrame:
-    return daily.withColumn("gender", gender_label(F.col("gender")))
+    return daily.withColumn("gender", F.expr(GENDER_LABEL))  # the dashboard's own labelling
 
 
 def filtered(daily: DataFrame, selection: InsightsFilter) -> DataFrame:

@@ -5,10 +5,12 @@ from __future__ import annotations
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
+from retail_lakehouse.config.models import OPS_AREA
+from retail_lakehouse.explore.runs import JOB_RUNS
 from retail_lakehouse.explore.tables import Lakehouse
+from retail_lakehouse.quality.results import DQ_RESULTS_TABLE
 
-DQ_RESULTS = "_ops/dq_results"
-JOB_RUNS = "_ops/job_runs"
+DQ_RESULTS = f"{OPS_AREA}/{DQ_RESULTS_TABLE}"
 
 
 def rule_failures(lakehouse: Lakehouse) -> DataFrame:

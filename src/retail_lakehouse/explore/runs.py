@@ -5,9 +5,11 @@ from __future__ import annotations
 from pyspark.sql import DataFrame, Window
 from pyspark.sql import functions as F
 
+from retail_lakehouse.config.models import OPS_AREA
 from retail_lakehouse.explore.tables import Lakehouse
+from retail_lakehouse.ops.run_history import JOB_RUNS_TABLE
 
-JOB_RUNS = "_ops/job_runs"
+JOB_RUNS = f"{OPS_AREA}/{JOB_RUNS_TABLE}"
 
 
 def runs(lakehouse: Lakehouse) -> DataFrame:

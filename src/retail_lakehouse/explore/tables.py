@@ -12,6 +12,7 @@ from retail_lakehouse.config import load_config
 from retail_lakehouse.config.loader import NO_JOBS
 from retail_lakehouse.config.models import LakehouseConfig
 from retail_lakehouse.core.columns import QUARANTINE_SUFFIX
+from retail_lakehouse.io import delta_tables
 
 
 @dataclass(frozen=True)
@@ -21,7 +22,7 @@ class Lakehouse:
 
     def table(self, name: str) -> DataFrame:
         """A table by its LAYER/NAME (or an `_ops/NAME` record table)."""
-        return self.spark.read.format("delta").load(self.config.storage.table_path(name))
+        return delta_tables.read(self.spark, self.config.storage.table_ref(name))
 
     def exists(self, name: str) -> bool:
         try:

@@ -25,6 +25,7 @@ from pyspark.sql.types import StructType
 from retail_lakehouse.core.columns import QUARANTINE_SUFFIX, RAW_RECORD
 from retail_lakehouse.core.contracts import BatchCounts, MicroBatch, OutputTable
 from retail_lakehouse.core.errors import ReconciliationError
+from retail_lakehouse.core.table_refs import TableRef
 from retail_lakehouse.inventory.events import BROKEN_RULES, EVENT_KEY, SNAPSHOT_TYPE, first_of_each_event
 from retail_lakehouse.inventory.params import InventoryParams
 from retail_lakehouse.inventory.positions import (
@@ -130,11 +131,11 @@ def _seen_filter(dates: Sequence[Row]) -> Column:
     return _dates_filter([row["event_date"] for row in dates]) & in_range
 
 
-def earlier_events(spark: SparkSession, path: str, batch: InventoryBatch) -> DataFrame:
+def earlier_events(spark: SparkSession, ledger: TableRef, batch: InventoryBatch) -> DataFrame:
     """The ledger without what this writer wrote for this batch or later (a batch repeated after a crash
     must not find its own events and count them as duplicates)."""
     own_later = (F.col(WRITER_ID) == batch.writer_id) & (F.col(BATCH_ID) >= batch.batch_id)
-    return read_table(spark, path).where(~own_later)
+    return read_table(spark, ledger).where(~own_later)
 
 
 @dataclass(frozen=True)
@@ -150,8 +151,8 @@ class NewEvents:
 
 def deduplicate(batch: InventoryBatch, events: DataFrame, counts: EventCounts) -> NewEvents:
     accepted = first_of_each_event(events.where(F.size(BROKEN_RULES) == 0).drop(BROKEN_RULES, RAW_RECORD))
-    ledger_path = ledger_table(batch).path
-    ledger = earlier_events(batch.spark, ledger_path, batch) if _exists(batch, ledger_path) else None
+    ledger_ref = ledger_table(batch).ref
+    ledger = earlier_events(batch.spark, ledger_ref, batch) if _exists(batch, ledger_ref) else None
     if ledger is not None and counts.dates:
         seen = ledger.where(_seen_filter(counts.dates)).select(*EVENT_KEY).distinct()
         marked = accepted.join(seen.withColumn(SEEN, F.lit(True)), list(EVENT_KEY), "left")
@@ -196,8 +197,8 @@ def updates_and_alerts(
         )
     else:
         earlier_deltas = moving.limit(0)
-    positions_path = batch.output.path
-    current = read_table(batch.spark, positions_path) if _exists(batch, positions_path) else _empty_positions(batch)
+    positions_ref = batch.output.ref
+    current = read_table(batch.spark, positions_ref) if _exists(batch, positions_ref) else _empty_positions(batch)
     items = _run_reference(batch, "items", typed_items)
     if items is None:
         raise ValueError("the inventory stream reads its items input in every run")  # declared required
@@ -221,33 +222,33 @@ def _empty_positions(batch: InventoryBatch) -> DataFrame:
 def _ensure(batch: InventoryBatch, table: OutputTable, schema: StructType) -> None:
     """Creates the table on first use (remembered for the run: every check reads the Delta log, which
     costs more than a small batch's own work)."""
-    if table.path not in batch.existing_tables:
-        delta_tables.ensure_table(batch.spark, table.path, schema, table.layout)
-        batch.existing_tables.add(table.path)
+    if table.ref not in batch.existing_tables:
+        delta_tables.ensure_table(batch.spark, table.ref, schema, table.layout)
+        batch.existing_tables.add(table.ref)
 
 
-def _exists(batch: InventoryBatch, path: str) -> bool:
-    if path not in batch.existing_tables and delta_tables.current_version(batch.spark, path) is not None:
-        batch.existing_tables.add(path)
-    return path in batch.existing_tables
+def _exists(batch: InventoryBatch, ref: TableRef) -> bool:
+    if ref not in batch.existing_tables and delta_tables.current_version(batch.spark, ref) is not None:
+        batch.existing_tables.add(ref)
+    return ref in batch.existing_tables
 
 
-def _landed(batch: InventoryBatch, path: str) -> bool:
+def _landed(batch: InventoryBatch, ref: TableRef) -> bool:
     """Whether this batch's write to the table landed before an interruption: the stream is the table's
     only writer, so its latest commit is this batch's or an earlier one's."""
     return (
         batch.may_repeat
-        and _exists(batch, path)
-        and delta_tables.last_commit_metadata(batch.spark, path) == batch.commit_marker
+        and _exists(batch, ref)
+        and delta_tables.last_commit_metadata(batch.spark, ref) == batch.commit_marker
     )
 
 
 def _append_once(batch: InventoryBatch, table: OutputTable, rows: DataFrame) -> bool:
     """Appends the rows unless this batch's append to the table landed already; whether it wrote."""
-    if _landed(batch, table.path):
+    if _landed(batch, table.ref):
         return False
     _ensure(batch, table, rows.schema)
-    delta_tables.append(rows, table.path, table.layout, commit_marker=batch.commit_marker)
+    delta_tables.append(rows, table.ref, table.layout, commit_marker=batch.commit_marker)
     return True
 
 
@@ -257,7 +258,7 @@ def write_alerts_and_positions(
     """Appends the alerts and merges the position updates; (positions changed, alerts raised). Repeated
     after its positions merge landed, a batch must not compute positions and alerts again from the merged
     table (its deltas would count twice): it only finishes the other writes."""
-    if _landed(batch, batch.output.path):
+    if _landed(batch, batch.output.ref):
         log.warning("micro-batch %d had merged its positions before an interruption", batch.batch_id)
         return 0, 0
     crossings = [F.count_if(crossed_below(column)) for column in ALERT_THRESHOLDS.values()]
@@ -269,7 +270,7 @@ def write_alerts_and_positions(
     if changed:
         positions = updates.select(*POSITION_COLUMNS)
         _ensure(batch, batch.output, positions.schema)
-        delta_tables.merge(positions, batch.output.path, batch.write_keys, commit_marker=batch.commit_marker)
+        delta_tables.merge(positions, batch.output.ref, batch.write_keys, commit_marker=batch.commit_marker)
         clock.lap("merge")
     return changed, raised
 

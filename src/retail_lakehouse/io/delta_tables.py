@@ -1,6 +1,10 @@
 """Delta writers: create with configured properties (empty or with rows), append, overwrite, replace-where,
 merge on keys; and the row counts Delta records for each commit, found by their marker.
 
+Every table is a `TableRef`: read and written by path, or by its catalog name when a catalog is configured
+(then created as an external table at its path, and written through the DataFrameWriterV2 API, which fails
+on a missing table rather than creating a managed one elsewhere).
+
 Only DataFrame and SQL APIs, no `DeltaTable`: they work the same in a classic session and under Spark
 Connect, where `DeltaTable` needs the Delta Connect server plugin on the server (not every Connect server
 has it; Databricks' does).
@@ -20,12 +24,14 @@ from typing import Any, TypeVar
 
 from py4j.protocol import Py4JError  # type: ignore[import-untyped]
 from pyspark.errors import AnalysisException
-from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql import Column, DataFrame, SparkSession
 from pyspark.sql import functions as F
 from pyspark.sql.types import StructType
 
 from retail_lakehouse.core.contracts import TableLayout
+from retail_lakehouse.core.table_refs import TableRef, quoted_identifier
 from retail_lakehouse.io import delta_log
+from retail_lakehouse.io.storage_files import path_exists
 from retail_lakehouse.runtime.local_rows import literal_rows
 from retail_lakehouse.runtime.logging import get_logger
 
@@ -43,32 +49,56 @@ NO_TABLE_CONDITIONS = frozenset(
         "DELTA_MISSING_DELTA_TABLE",
         "DELTA_PATH_DOES_NOT_EXIST",
         "DELTA_TABLE_ONLY_OPERATION",
+        "TABLE_OR_VIEW_NOT_FOUND",
     }
 )
 
 
-def table_identifier(path: str) -> str:
-    """The SQL name of the Delta table at `path`."""
-    return "delta.`{}`".format(path.replace("`", "``"))
+def table_identifier(ref: TableRef) -> str:
+    """The SQL name of the table: `catalog`.`schema`.`table`, or delta.`path`."""
+    return ref.identifier
 
 
 def quoted(column: str) -> str:
-    return "`{}`".format(column.replace("`", "``"))
+    return quoted_identifier(column)
 
 
 def _no_table(exc: AnalysisException) -> bool:
     return exc.getCondition() in NO_TABLE_CONDITIONS
 
 
-def history(spark: SparkSession, path: str, limit: int) -> DataFrame:
+def read(spark: SparkSession, ref: TableRef) -> DataFrame:
+    """The table's current rows."""
+    if ref.name is not None:
+        return spark.read.table(ref.name)
+    return spark.read.format("delta").load(ref.path)
+
+
+def read_stream(spark: SparkSession, ref: TableRef, *, change_feed: bool = False) -> DataFrame:
+    """The table as a stream source (its change feed with `change_feed`)."""
+    reader = spark.readStream.format("delta")
+    if change_feed:
+        reader = reader.option("readChangeFeed", "true")
+    return reader.table(ref.name) if ref.name is not None else reader.load(ref.path)
+
+
+def is_present(spark: SparkSession, ref: TableRef) -> bool:
+    """A quick look whether the table is there: its folder (no Delta log is read; a folder without a
+    table still fails its reader, naming it), or by name, the catalog (see `exists`)."""
+    return exists(spark, ref) if ref.name is not None else path_exists(spark, ref.path)
+
+
+def history(spark: SparkSession, ref: TableRef, limit: int) -> DataFrame:
     """The table's newest `limit` commits, newest first (`DESCRIBE HISTORY`)."""
-    return spark.sql(f"DESCRIBE HISTORY {table_identifier(path)} LIMIT {int(limit)}")
+    return spark.sql(f"DESCRIBE HISTORY {ref.identifier} LIMIT {int(limit)}")
 
 
-def current_version(spark: SparkSession, path: str) -> int | None:
-    """The table's latest version, or None when there is no Delta table at `path`."""
+def current_version(spark: SparkSession, ref: TableRef) -> int | None:
+    """The table's latest version, or None when there is no Delta table at `ref`."""
+    if ref.name is not None and not exists(spark, ref):
+        return None
     try:
-        row = history(spark, path, 1).select("version").first()
+        row = history(spark, ref, 1).select("version").first()
     except AnalysisException as exc:
         if _no_table(exc):
             return None
@@ -76,7 +106,7 @@ def current_version(spark: SparkSession, path: str) -> int | None:
     return int(row["version"]) if row else None
 
 
-def exists(spark: SparkSession, path: str) -> bool:
+def _exists_at(spark: SparkSession, path: str) -> bool:
     """There is a Delta table at `path` (its latest snapshot's schema is read, not its history)."""
     try:
         spark.read.format("delta").load(path).schema  # noqa: B018
@@ -87,25 +117,52 @@ def exists(spark: SparkSession, path: str) -> bool:
     return True
 
 
-def ensure_table(spark: SparkSession, path: str, schema: StructType, table: TableLayout) -> None:
+def exists(spark: SparkSession, ref: TableRef) -> bool:
+    """There is such a table. By name: the catalog knows it; a Delta table found at its path that the
+    catalog does not know yet (written by path before a catalog was configured) is registered there
+    under its name, so switching to names keeps every table and its history."""
+    if ref.name is None:
+        return _exists_at(spark, ref.path)
+    if spark.catalog.tableExists(ref.name):
+        return True
+    if not _exists_at(spark, ref.path):
+        return False
+    _ensure_schema(spark, ref)
+    spark.sql(f"CREATE TABLE IF NOT EXISTS {ref.identifier} USING DELTA LOCATION {sql_literal(ref.path)}")
+    log.info("registered the table at %s as %s", ref.path, ref.name)
+    return True
+
+
+def _ensure_schema(spark: SparkSession, ref: TableRef) -> None:
+    """Creates the schema of a table addressed by name, if the catalog lacks it (asked first: creating an
+    existing schema can need a privilege the job's principal does not have)."""
+    schema = ref.schema_name
+    if schema is not None and not spark.catalog.databaseExists(schema):
+        spark.sql(f"CREATE SCHEMA IF NOT EXISTS {'.'.join(quoted_identifier(p) for p in schema.split('.'))}")
+
+
+def ensure_table(spark: SparkSession, ref: TableRef, schema: StructType, table: TableLayout) -> None:
     """Creates the table with its partitioning and properties from configuration, if it does not exist."""
-    if exists(spark, path):
+    if exists(spark, ref):
         return
     try:
-        create_with_rows(literal_rows(spark, [], schema), path, table)
+        create_with_rows(literal_rows(spark, [], schema), ref, table)
     except AnalysisException as exc:
         if exc.getCondition() != "TABLE_OR_VIEW_ALREADY_EXISTS":  # else another writer created it meanwhile
             raise
     except Exception as exc:  # two writers creating it at once: the loser's commit conflicts
-        if not is_write_conflict(exc) or not exists(spark, path):
+        if not is_write_conflict(exc) or not exists(spark, ref):
             raise
 
 
-def create_with_rows(df: DataFrame, path: str, table: TableLayout, *, commit_marker: str | None = None) -> None:
+def create_with_rows(df: DataFrame, ref: TableRef, table: TableLayout, *, commit_marker: str | None = None) -> None:
     """Creates the table from `df`'s rows in one commit, with its partitioning, description and properties
-    from configuration (`ensure_table` followed by `append` makes two commits, 0.15 s more). Fails if a
-    table exists at `path`."""
-    writer = df.writeTo(table_identifier(path)).using("delta")
+    from configuration (`ensure_table` followed by `append` makes two commits, 0.15 s more). Fails if the
+    table exists. By name, an external table at the ref's path, in a schema created if missing."""
+    writer = df.writeTo(ref.identifier).using("delta")
+    if ref.name is not None:
+        _ensure_schema(df.sparkSession, ref)
+        writer = writer.tableProperty("location", ref.path)  # external: the catalog's name over our path
     if table.partition_by:
         writer = writer.partitionedBy(*[F.col(column) for column in table.partition_by])
     if table.description:
@@ -120,14 +177,41 @@ def create_with_rows(df: DataFrame, path: str, table: TableLayout, *, commit_mar
         except AnalysisException as exc:
             # A creation that failed before its first commit leaves a log folder without a table, and Spark
             # then refuses to create one there. Replace only that: never a table that has a version.
-            if exc.getCondition() != "TABLE_OR_VIEW_ALREADY_EXISTS" or exists(df.sparkSession, path):
+            if exc.getCondition() != "TABLE_OR_VIEW_ALREADY_EXISTS" or exists(df.sparkSession, ref):
                 raise
             writer.createOrReplace()
 
 
+def _write_options(
+    *,
+    idempotency: tuple[str, int] | None = None,
+    commit_marker: str | None = None,
+    merge_schema: bool = False,
+) -> dict[str, str]:
+    options = {}
+    if merge_schema:
+        options["mergeSchema"] = "true"
+    if idempotency is not None:
+        options["txnAppId"], options["txnVersion"] = idempotency[0], str(idempotency[1])
+    if commit_marker is not None:
+        options["userMetadata"] = commit_marker
+    return options
+
+
+def _write_by_name(df: DataFrame, name: str, options: dict[str, str], overwrite: Column | None) -> None:
+    """Appends to (or, with `overwrite`, replaces the rows matching it in) the existing table `name`."""
+    writer = df.writeTo(name)
+    for key, value in options.items():
+        writer = writer.option(key, value)
+    if overwrite is None:
+        writer.append()
+    else:
+        writer.overwrite(overwrite)
+
+
 def append(
     df: DataFrame,
-    path: str,
+    ref: TableRef,
     table: TableLayout,
     *,
     idempotency: tuple[str, int] | None = None,
@@ -137,21 +221,19 @@ def append(
     """Appends `df`. With `idempotency` (application id, version) Delta skips the write when that
     application already committed that version, so a retried write cannot add the rows twice.
     `commit_marker` goes into the commit's userMetadata; `merge_schema` adds `df`'s new columns."""
-    writer = df.write.format("delta").mode("append").partitionBy(*table.partition_by)
-    if merge_schema:
-        writer = writer.option("mergeSchema", "true")
-    if idempotency is not None:
-        writer = writer.option("txnAppId", idempotency[0]).option("txnVersion", idempotency[1])
-    if commit_marker is not None:
-        writer = writer.option("userMetadata", commit_marker)
-    writer.save(path)
+    options = _write_options(idempotency=idempotency, commit_marker=commit_marker, merge_schema=merge_schema)
+    if ref.name is not None:
+        _write_by_name(df, ref.name, options, overwrite=None)
+        return
+    df.write.format("delta").mode("append").partitionBy(*table.partition_by).options(**options).save(ref.path)
 
 
-def overwrite(df: DataFrame, path: str, table: TableLayout, *, commit_marker: str | None = None) -> None:
-    writer = df.write.format("delta").mode("overwrite").partitionBy(*table.partition_by)
-    if commit_marker is not None:
-        writer = writer.option("userMetadata", commit_marker)
-    writer.save(path)
+def overwrite(df: DataFrame, ref: TableRef, table: TableLayout, *, commit_marker: str | None = None) -> None:
+    options = _write_options(commit_marker=commit_marker)
+    if ref.name is not None:
+        _write_by_name(df, ref.name, options, overwrite=F.lit(True))
+        return
+    df.write.format("delta").mode("overwrite").partitionBy(*table.partition_by).options(**options).save(ref.path)
 
 
 def sql_literal(value: Any) -> str:
@@ -172,7 +254,7 @@ def sql_literal(value: Any) -> str:
 
 def replace_where(
     df: DataFrame,
-    path: str,
+    ref: TableRef,
     table: TableLayout,
     column: str,
     *,
@@ -184,18 +266,18 @@ def replace_where(
     values = [row[0] for row in df.select(column).distinct().collect()]
     if not values:
         return
-    predicate = f"`{column.replace('`', '``')}` IN ({', '.join(sql_literal(v) for v in sorted(values))})"
-    writer = df.write.format("delta").mode("overwrite").option("replaceWhere", predicate)
-    if commit_marker is not None:
-        writer = writer.option("userMetadata", commit_marker)
-    if idempotency is not None:
-        writer = writer.option("txnAppId", idempotency[0]).option("txnVersion", idempotency[1])
-    writer.partitionBy(*table.partition_by).save(path)
+    predicate = f"{quoted(column)} IN ({', '.join(sql_literal(v) for v in sorted(values))})"
+    options = _write_options(idempotency=idempotency, commit_marker=commit_marker)
+    if ref.name is not None:
+        _write_by_name(df, ref.name, options, overwrite=F.expr(predicate))
+        return
+    writer = df.write.format("delta").mode("overwrite").option("replaceWhere", predicate).options(**options)
+    writer.partitionBy(*table.partition_by).save(ref.path)
 
 
-def holds_exactly(spark: SparkSession, path: str, df: DataFrame) -> bool:
+def holds_exactly(spark: SparkSession, ref: TableRef, df: DataFrame) -> bool:
     """The table holds exactly the rows of `df` (as a multiset, ignoring order), in the same columns."""
-    target = spark.read.format("delta").load(path)
+    target = read(spark, ref)
     if sorted(target.columns) != sorted(df.columns):
         return False
     target = target.select(*df.columns)
@@ -206,15 +288,15 @@ def holds_exactly(spark: SparkSession, path: str, df: DataFrame) -> bool:
 USER_METADATA_CONF = "spark.databricks.delta.commitInfo.userMetadata"
 
 
-def last_commit_metadata(spark: SparkSession, path: str) -> str | None:
+def last_commit_metadata(spark: SparkSession, ref: TableRef) -> str | None:
     """The userMetadata of the table's latest commit (one small file read; no state reconstruction)."""
-    row = history(spark, path, 1).select("userMetadata").first()
+    row = history(spark, ref, 1).select("userMetadata").first()
     return None if row is None else row["userMetadata"]
 
 
 def merge(
     df: DataFrame,
-    path: str,
+    ref: TableRef,
     keys: Sequence[str],
     *,
     latest_by: str | None = None,
@@ -237,18 +319,18 @@ def merge(
             changed = f"({changed}) AND source.{quoted(latest_by)} > target.{quoted(latest_by)}"
         clauses.append(f"WHEN MATCHED AND ({changed}) THEN UPDATE SET *")
     clauses.append("WHEN NOT MATCHED THEN INSERT *")
-    merge_into(df, path, on, clauses, commit_marker=commit_marker)
+    merge_into(df, ref, on, clauses, commit_marker=commit_marker)
 
 
 def merge_into(
-    source: DataFrame, path: str, on: str, clauses: Sequence[str], *, commit_marker: str | None = None
+    source: DataFrame, ref: TableRef, on: str, clauses: Sequence[str], *, commit_marker: str | None = None
 ) -> None:
-    """`MERGE INTO` the table at `path` (aliased `target`) from `source` (aliased `source`), in the
+    """`MERGE INTO` the table `ref` (aliased `target`) from `source` (aliased `source`), in the
     source's session: `on` and `clauses` are SQL over those aliases."""
     session = source.sparkSession
     view = f"merge_source_{uuid.uuid4().hex}"
     source.createOrReplaceTempView(view)
-    statement = f"MERGE INTO {table_identifier(path)} AS target USING {view} AS source ON {on} {' '.join(clauses)}"
+    statement = f"MERGE INTO {ref.identifier} AS target USING {view} AS source ON {on} {' '.join(clauses)}"
     try:
         with commits_marked(session, commit_marker) if commit_marker is not None else contextlib.nullcontext():
             session.sql(statement)
@@ -314,13 +396,13 @@ class Commit:
         return int(self.metrics.get("numTargetRowsInserted", 0)) if self.operation == "MERGE" else 0
 
 
-def write_marked(spark: SparkSession, path: str, marker: str, write: Callable[[], R]) -> tuple[R, list[Commit]]:
+def write_marked(spark: SparkSession, ref: TableRef, marker: str, write: Callable[[], R]) -> tuple[R, list[Commit]]:
     """Runs `write` with its commits marked (see `commits_marked`) and returns its result and its commits,
     read back with their metrics (none when Delta skipped the write as already committed)."""
     written_after = dt.datetime.now()
     with commits_marked(spark, marker):
         result = write()
-    return result, marked_commits(spark, path, marker, written_after=written_after)
+    return result, marked_commits(spark, ref, marker, written_after=written_after)
 
 
 # Newest commits a first history read looks at, and how far before the write's start the search goes
@@ -331,19 +413,20 @@ CLOCK_SKEW_ALLOWANCE = dt.timedelta(minutes=10)
 
 def marked_commits(
     spark: SparkSession,
-    path: str,
+    ref: TableRef,
     *markers: str,
     written_after: dt.datetime | None,
     expected: int = 1,
     by_prefix: bool = False,
 ) -> list[Commit]:
-    """The commits of `path` that carry one of `markers` in their userMetadata (that start with one, with
+    """The commits of `ref` that carry one of `markers` in their userMetadata (that start with one, with
     `by_prefix`), made after `written_after`
     (naive local time; None when unknown: then the search can read the whole history) by writes that made
     at most `expected` commits; newest first.
 
-    The newest commit files of the log are read first (`delta_log`): they hold a write's commits unless
-    other writers committed many times since. Otherwise the table's history is searched: one read of the
+    For a table addressed by path the newest commit files of the log are read first (`delta_log`): they
+    hold a write's commits unless other writers committed many times since (by name, the catalog is the
+    only way in). Otherwise the table's history is searched: one read of the
     newest commits, going further back only when fewer than `expected` are found and every commit the
     window holds is younger than the write (other writers committed often meanwhile, or a write was
     skipped as already committed).
@@ -356,14 +439,14 @@ def marked_commits(
             return False
         return user_metadata.startswith(wanted) if by_prefix else user_metadata in wanted
 
-    if oldest_possible is not None:
-        from_log_files = _marked_in_newest_log_files(spark, path, is_wanted, oldest_possible, expected)
+    if oldest_possible is not None and ref.name is None:
+        from_log_files = _marked_in_newest_log_files(spark, ref.path, is_wanted, oldest_possible, expected)
         if from_log_files is not None:
             return from_log_files
     window = FIRST_HISTORY_WINDOW
     while True:
         rows = (
-            history(spark, path, window)
+            history(spark, ref, window)
             .select("timestamp", "operation", "operationParameters", "operationMetrics", "userMetadata")
             .collect()
         )

@@ -9,6 +9,8 @@ from pyspark.sql.types import DataType, StringType, StructType
 
 from retail_lakehouse.config.models import FeedSettings
 from retail_lakehouse.core.columns import CORRUPT_RECORD, RESCUED_DATA, SOURCE
+from retail_lakehouse.core.table_refs import TableRef
+from retail_lakehouse.io import delta_tables
 from retail_lakehouse.io.file_names import glob_excluding_endings
 
 # Every byte is one character in ISO-8859-1: text read so turns back into exactly the bytes it came from.
@@ -144,5 +146,5 @@ def parse_json_lines(lines: DataFrame, feed: FeedSettings) -> DataFrame:
     )
 
 
-def read_table(spark: SparkSession, path: str) -> DataFrame:
-    return spark.read.format("delta").load(path)
+def read_table(spark: SparkSession, ref: TableRef) -> DataFrame:
+    return delta_tables.read(spark, ref)

@@ -13,7 +13,8 @@ from collections.abc import Sequence
 from pyspark.sql import DataFrame, SparkSession, Window
 from pyspark.sql import functions as F
 
-from retail_lakehouse.io.delta_tables import merge_into, quoted
+from retail_lakehouse.core.table_refs import TableRef
+from retail_lakehouse.io.delta_tables import merge_into, quoted, read
 
 CHANGE_HASH = "change_hash"
 VALID_TO = "valid_to"
@@ -36,11 +37,11 @@ def scd2_columns(versions: DataFrame, keys: Sequence[str], valid_from: str) -> D
     )
 
 
-def scd2_merge(spark: SparkSession, versions: DataFrame, path: str, keys: Sequence[str], valid_from: str) -> int:
-    """Merges `versions` (one row per key and valid_from) into the SCD2 table at `path`; returns how many
+def scd2_merge(spark: SparkSession, versions: DataFrame, ref: TableRef, keys: Sequence[str], valid_from: str) -> int:
+    """Merges `versions` (one row per key and valid_from) into the SCD2 table `ref`; returns how many
     new versions it inserted (the others were re-deliveries or repeated the version in force)."""
     incoming = with_change_hash(versions, keys, valid_from).withColumn(_FROM_TABLE, F.lit(False))
-    table = spark.read.format("delta").load(path)
+    table = read(spark, ref)
     touched_keys = incoming.select(*keys).distinct()
     history = (
         table.join(touched_keys, list(keys), "left_semi")
@@ -68,7 +69,7 @@ def scd2_merge(spark: SparkSession, versions: DataFrame, path: str, keys: Sequen
     valid_to, is_current = quoted(VALID_TO), quoted(IS_CURRENT)
     merge_into(
         changes,
-        path,
+        ref,
         on,
         [
             f"WHEN MATCHED AND NOT (target.{valid_to} <=> source.{valid_to}) THEN UPDATE SET "

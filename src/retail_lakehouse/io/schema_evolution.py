@@ -10,10 +10,12 @@ from pyspark.sql.types import ArrayType, DataType, MapType, StructField, StructT
 
 from retail_lakehouse.core.contracts import TableLayout
 from retail_lakehouse.core.errors import SchemaChangeError
+from retail_lakehouse.core.table_refs import TableRef
+from retail_lakehouse.io import delta_tables
 
 
-def evolve_schema(spark: SparkSession, path: str, incoming: StructType, table: TableLayout, name: str) -> None:
-    existing = {f.name.lower(): f for f in spark.read.format("delta").load(path).schema.fields}
+def evolve_schema(spark: SparkSession, ref: TableRef, incoming: StructType, table: TableLayout, name: str) -> None:
+    existing = {f.name.lower(): f for f in delta_tables.read(spark, ref).schema.fields}
     added = []
     for field in incoming.fields:
         current = existing.get(field.name.lower())
@@ -32,8 +34,8 @@ def evolve_schema(spark: SparkSession, path: str, incoming: StructType, table: T
             f"{name}: new column(s) {names} are not in the table and its schema_evolution is 'fail'; "
             "set tables.<table>.schema_evolution to add_columns to accept them"
         )
-    columns = ", ".join(f"`{f.name}` {f.dataType.simpleString()}" for f in added)
-    spark.sql(f"ALTER TABLE delta.`{path}` ADD COLUMNS ({columns})")
+    columns = ", ".join(f"{delta_tables.quoted(f.name)} {f.dataType.simpleString()}" for f in added)
+    spark.sql(f"ALTER TABLE {ref.identifier} ADD COLUMNS ({columns})")
 
 
 def without_nullability(data_type: DataType) -> DataType:

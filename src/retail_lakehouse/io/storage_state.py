@@ -18,6 +18,9 @@ from pyspark.errors import AnalysisException
 from pyspark.sql import SparkSession
 from pyspark.sql import functions as F
 
+from retail_lakehouse.core.table_refs import TableRef
+from retail_lakehouse.io.delta_tables import NO_TABLE_CONDITIONS
+
 ABSENT = "absent"
 # Delta commits that rewrite files without changing what the table holds: a reader's result stands.
 NO_DATA_CHANGE_OPERATIONS = frozenset({"OPTIMIZE", "VACUUM START", "VACUUM END"})
@@ -38,24 +41,25 @@ def local_path(spark: SparkSession, path: str) -> Path | None:
     return None
 
 
-def delta_table_state(spark: SparkSession, path: str) -> str:
+def delta_table_state(spark: SparkSession, ref: TableRef) -> str:
     """The version and time of the table's latest commit that changed data ('absent' when there is no
-    table): compaction and vacuum do not change it."""
-    local = local_path(spark, path)
-    return _local_delta_state(local) if local is not None else delta_state_from_history(spark, path)
+    table): compaction and vacuum do not change it. A table on this machine's disk has its log read
+    directly, also when addressed by name (an external table's log is at its path)."""
+    local = local_path(spark, ref.path)
+    return _local_delta_state(local) if local is not None else delta_state_from_history(spark, ref)
 
 
-def delta_state_from_history(spark: SparkSession, path: str) -> str:
+def delta_state_from_history(spark: SparkSession, ref: TableRef) -> str:
     """`delta_table_state` asked of Delta's history through Spark (any storage, Spark Connect too)."""
     try:
         history = (
-            spark.sql(f"DESCRIBE HISTORY delta.`{path}` LIMIT {MAX_COMMITS_LOOKED_AT}")
+            spark.sql(f"DESCRIBE HISTORY {ref.identifier} LIMIT {MAX_COMMITS_LOOKED_AT}")
             .select("version", "timestamp", "operation")
             .collect()
         )
     except AnalysisException as exc:
         # No table there (a folder that is not one fails its reader, and a failed run is never skipped).
-        if exc.getCondition() in ("DELTA_TABLE_ONLY_OPERATION", "DELTA_MISSING_DELTA_TABLE", "PATH_NOT_FOUND"):
+        if exc.getCondition() in NO_TABLE_CONDITIONS:
             return ABSENT
         raise
     if not history:

@@ -24,6 +24,7 @@ from pyspark.sql.streaming.query import StreamingQuery
 from pyspark.sql.streaming.readwriter import DataStreamWriter
 
 from retail_lakehouse.core.contracts import TableLayout
+from retail_lakehouse.core.table_refs import TableRef
 from retail_lakehouse.io import delta_tables
 from retail_lakehouse.io.schema_evolution import evolve_schema
 from retail_lakehouse.io.storage_files import read_small_text_file, session_file_system
@@ -120,7 +121,7 @@ class AppendBatches:
     """The foreachBatch callback of `append_stream`. Picklable: under Spark Connect it runs in the server's
     Python worker, with the micro-batch's own session; what it keeps between batches stays there."""
 
-    path: str
+    ref: TableRef
     table: TableLayout
     table_name: str
     query_name: str
@@ -151,11 +152,11 @@ class AppendBatches:
         marker = batch_marker(self.query_name, self.query_id, batch_id, self.run_id)
         if self.table_exists and not self.appended:
             # Once per run, and only with rows to write: a column new in the source joins the table.
-            evolve_schema(spark, self.path, batch.schema, self.table, self.table_name)
+            evolve_schema(spark, self.ref, batch.schema, self.table, self.table_name)
         if self.table_exists:
-            delta_tables.append(batch, self.path, self.table, commit_marker=marker)
+            delta_tables.append(batch, self.ref, self.table, commit_marker=marker)
         else:
-            delta_tables.create_with_rows(batch, self.path, self.table, commit_marker=marker)
+            delta_tables.create_with_rows(batch, self.ref, self.table, commit_marker=marker)
             self.table_exists = True
         self.appended = True
 
@@ -164,13 +165,13 @@ class AppendBatches:
             return False
         prefix = batch_prefix(self.query_name, str(self.query_id), batch_id)
         earliest = self.checkpoint_state.earliest_commit
-        return bool(delta_tables.marked_commits(spark, self.path, prefix, written_after=earliest, by_prefix=True))
+        return bool(delta_tables.marked_commits(spark, self.ref, prefix, written_after=earliest, by_prefix=True))
 
 
 def append_stream(
     spark: SparkSession,
     df: DataFrame,
-    path: str,
+    ref: TableRef,
     *,
     checkpoint: str,
     table: TableLayout,
@@ -191,11 +192,11 @@ def append_stream(
     stream is added to it (the table's schema_evolution policy). What the run wrote is read back from the
     commits carrying its run id: the same whether the batches ran here or in a Spark Connect server's worker.
     """
-    table_existed = delta_tables.exists(spark, path)
+    table_existed = delta_tables.exists(spark, ref)
     append_batches = AppendBatches(
-        path=path,
+        ref=ref,
         table=table,
-        table_name=table_name or path,
+        table_name=table_name or str(ref),
         query_name=query_name,
         checkpoint=checkpoint,
         checkpoint_state=read_checkpoint_state(spark, checkpoint),
@@ -210,11 +211,11 @@ def append_stream(
     rows_per_batch = await_query(query, append_batches.failures, on_poll)
     if not rows_per_batch:  # no batch ran, so none created the table
         if not table_existed:
-            delta_tables.ensure_table(spark, path, df.schema, table)
+            delta_tables.ensure_table(spark, ref, df.schema, table)
         return StreamOutcome(0, 0, 0, 0)
     query_id = str(query.id)
     markers = {batch_marker(query_name, query_id, b, run_id): b for b in rows_per_batch}
-    commits = delta_tables.marked_commits(spark, path, *markers, written_after=written_after, expected=len(markers))
+    commits = delta_tables.marked_commits(spark, ref, *markers, written_after=written_after, expected=len(markers))
     written = sorted(markers[str(commit.marker)] for commit in commits)
     return StreamOutcome(
         rows_read=sum(rows_per_batch[batch_id] for batch_id in written),

@@ -17,9 +17,9 @@ from pyspark.sql import SparkSession
 from pyspark.sql import functions as F
 from pyspark.sql.types import DoubleType, StringType, StructField, StructType, TimestampType
 
+from retail_lakehouse.config.models import StorageSettings
 from retail_lakehouse.io import delta_tables
-from retail_lakehouse.ops.run_history import ensure_ops_table
-from retail_lakehouse.runtime.local_rows import literal_rows
+from retail_lakehouse.ops.run_history import append_ops_rows, ensure_ops_table
 from retail_lakehouse.runtime.logging import get_logger
 
 log = get_logger("alerts")
@@ -118,12 +118,12 @@ class AlertBook:
     def __init__(
         self,
         spark: SparkSession,
-        ops_root: str,
+        storage: StorageSettings,
         listeners: Sequence[AlertListener] = (),
         clock: Callable[[], datetime] = utc_now,
     ) -> None:
         self.spark = spark
-        self.path = f"{ops_root}/{ALERTS_TABLE}"
+        self.table = storage.ops_table(ALERTS_TABLE)
         self.listeners = list(listeners)
         self.clock = clock
         self._open: dict[tuple[str, str], Alert] | None = None
@@ -191,25 +191,23 @@ class AlertBook:
         return changes
 
     def _read_open(self) -> dict[tuple[str, str], Alert]:
-        if not delta_tables.exists(self.spark, self.path):
+        if not delta_tables.exists(self.spark, self.table):
             return {}
-        rows = self.spark.read.format("delta").load(self.path).where(F.col("cleared_at").isNull()).collect()
+        rows = delta_tables.read(self.spark, self.table).where(F.col("cleared_at").isNull()).collect()
         alerts = [Alert(**{name: row[name] for name in ALERTS_SCHEMA.fieldNames()}) for row in rows]
         return {alert.key: alert for alert in sorted(alerts, key=lambda a: a.opened_at)}
 
     def _write(self, opened: list[Alert], cleared: list[Alert]) -> None:
-        ensure_ops_table(self.spark, self.path, ALERTS_SCHEMA)
+        ensure_ops_table(self.spark, self.table, ALERTS_SCHEMA)
         if opened:
             # A blind append: it never conflicts with another writer's.
-            literal_rows(self.spark, [asdict(alert) for alert in opened], ALERTS_SCHEMA).write.format("delta").mode(
-                "append"
-            ).save(self.path)
+            append_ops_rows(self.spark, self.table, [asdict(alert) for alert in opened], ALERTS_SCHEMA)
         if cleared:
             at = cleared[0].cleared_at
             assert at is not None
             ids = ", ".join(delta_tables.sql_literal(alert.alert_id) for alert in cleared)
             statement = (
-                f"UPDATE {delta_tables.table_identifier(self.path)} SET cleared_at = {delta_tables.sql_literal(at)} "
+                f"UPDATE {self.table.identifier} SET cleared_at = {delta_tables.sql_literal(at)} "
                 f"WHERE alert_id IN ({ids}) AND cleared_at IS NULL"
             )
             delta_tables.retry_on_conflict(lambda: self.spark.sql(statement))

@@ -1,7 +1,8 @@
 """`lakehouse grants`: the Unity Catalog statements that expose the lakehouse's tables to each role.
 
-1. A schema per layer in `access.catalog`, and each configured table registered as an external table over
-   its storage path (the jobs keep writing the path; Unity Catalog governs who reads the name).
+1. A schema per layer in `storage.catalog`, and each configured table registered as an external table over
+   its storage path (the jobs, which address the same names, create the tables they write first; this
+   registers the ones written by path before, and lets grants and masks apply before the first run).
 2. Grants from `access.roles`: USE CATALOG for every role with a layer; per layer schema, read -> USE
    SCHEMA and SELECT, write -> ALL PRIVILEGES.
 3. Column masks from `tables.<name>.columns`: a PII column reads NULL for every role without `sees_pii`;
@@ -15,10 +16,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Protocol
 
-from retail_lakehouse.config.models import LAYERS, ColumnSettings, LakehouseConfig
+from retail_lakehouse.config.models import LAYERS, OPS_AREA, ColumnSettings, LakehouseConfig, StorageSettings
 from retail_lakehouse.core.errors import ConfigError, LakehouseError
-
-OPS_AREA = "_ops"
 
 
 class SqlSession(Protocol):
@@ -28,14 +27,13 @@ class SqlSession(Protocol):
 @dataclass(frozen=True)
 class Names:
     catalog: str
-    schemas: dict[str, str]
+    storage: StorageSettings
 
     def schema(self, area: str) -> str:
-        return f"`{self.catalog}`.`{self.schemas[area]}`"
+        return f"`{self.catalog}`.`{self.storage.schemas[area]}`"
 
     def table(self, table: str) -> str:
-        layer, name = table.split("/", 1)
-        return f"{self.schema(layer)}.`{name}`"
+        return self.storage.table_ref(table).identifier  # the name the jobs read and write
 
     def mask(self, kind: str, sql_type: str) -> str:
         return f"{self.schema(OPS_AREA)}.`mask_{kind}_{sql_type}`"
@@ -67,7 +65,12 @@ def _mask_function(names: Names, kind: str, sql_type: str, readers: list[str]) -
 
 def grant_statements(config: LakehouseConfig) -> list[str]:
     access = config.access
-    names = Names(access.catalog, access.schemas)
+    if config.storage.catalog is None:
+        raise ConfigError(
+            "storage.catalog is not set: the Unity Catalog catalog that holds the tables (jobs then address "
+            "them as catalog.schema.table); set it in conf/<env>/lakehouse.yaml or with --set storage.catalog=NAME"
+        )
+    names = Names(config.storage.catalog, config.storage)
     areas = [*LAYERS, OPS_AREA]
     statements = [f"CREATE CATALOG IF NOT EXISTS `{names.catalog}`"]
     statements += [f"CREATE SCHEMA IF NOT EXISTS {names.schema(area)}" for area in areas]

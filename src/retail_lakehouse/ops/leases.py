@@ -23,7 +23,7 @@ from pyspark.sql import SparkSession
 from pyspark.sql import functions as F
 from pyspark.sql.types import LongType, StringType, StructField, StructType, TimestampType
 
-from retail_lakehouse.config.models import LeaseSettings
+from retail_lakehouse.config.models import LeaseSettings, StorageSettings
 from retail_lakehouse.core.errors import LeaseHeldError
 from retail_lakehouse.io import delta_tables
 from retail_lakehouse.ops.run_history import ensure_ops_table
@@ -93,13 +93,13 @@ class Leases:
     def __init__(
         self,
         spark: SparkSession,
-        ops_root: str,
+        storage: StorageSettings,
         settings: LeaseSettings,
         holder: str,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
         self.spark = spark
-        self.path = f"{ops_root}/{LEASES_TABLE}"
+        self.table = storage.ops_table(LEASES_TABLE)
         self.settings = settings
         self.holder = holder
         self.clock = clock
@@ -154,9 +154,9 @@ class Leases:
             self._names = []
 
     def current(self, names: Sequence[str]) -> list[Lease]:
-        if not delta_tables.exists(self.spark, self.path):
+        if not delta_tables.exists(self.spark, self.table):
             return []
-        rows = self.spark.read.format("delta").load(self.path).where(F.col("name").isin(list(names))).collect()
+        rows = delta_tables.read(self.spark, self.table).where(F.col("name").isin(list(names))).collect()
         return [
             Lease(
                 r["name"], r["owner"], r["holder"], _utc(r["acquired_at"]), _utc(r["expires_at"]), r["host"], r["pid"]
@@ -167,7 +167,7 @@ class Leases:
     def _try_acquire(self, names: list[str]) -> list[Lease]:
         """Takes the free leases among `names`; if any is held by another live run, frees those taken
         and returns the held ones."""
-        ensure_ops_table(self.spark, self.path, LEASES_SCHEMA)
+        ensure_ops_table(self.spark, self.table, LEASES_SCHEMA)
         now = self.clock()
         expires = now + timedelta(seconds=self.settings.expire_seconds)
         rows = [
@@ -187,7 +187,7 @@ class Leases:
         delta_tables.retry_on_conflict(
             lambda: delta_tables.merge_into(
                 source,
-                self.path,
+                self.table,
                 "target.name = source.name",
                 [
                     "WHEN MATCHED AND (target.expires_at < source.acquired_at OR target.owner = source.owner) "
@@ -215,7 +215,7 @@ class Leases:
             for x in leases
         )
         statement = (
-            f"UPDATE {delta_tables.table_identifier(self.path)} SET expires_at = "
+            f"UPDATE {self.table.identifier} SET expires_at = "
             f"{delta_tables.sql_literal(now - timedelta(seconds=1))} WHERE {condition}"
         )
         delta_tables.retry_on_conflict(lambda: self.spark.sql(statement))
@@ -224,7 +224,7 @@ class Leases:
         """Sets the expiry of this process's leases; the number of leases it still held."""
         names = ", ".join(delta_tables.sql_literal(name) for name in self._names)
         statement = (
-            f"UPDATE {delta_tables.table_identifier(self.path)} SET expires_at = "
+            f"UPDATE {self.table.identifier} SET expires_at = "
             f"{delta_tables.sql_literal(expires_at)}, renewed_at = {delta_tables.sql_literal(self.clock())} "
             f"WHERE owner = {delta_tables.sql_literal(self.owner)} AND name IN ({names})"
         )

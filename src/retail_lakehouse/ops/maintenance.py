@@ -28,11 +28,11 @@ from pyspark.sql.types import (
     TimestampType,
 )
 
-from retail_lakehouse.config.models import INCREMENTAL_INPUT, LakehouseConfig
+from retail_lakehouse.config.models import INCREMENTAL_INPUT, LakehouseConfig, StorageSettings
+from retail_lakehouse.core.table_refs import TableRef
 from retail_lakehouse.io import delta_tables
 from retail_lakehouse.io.storage_files import path_exists
-from retail_lakehouse.ops.run_history import ensure_ops_table
-from retail_lakehouse.runtime.local_rows import literal_rows
+from retail_lakehouse.ops.run_history import append_ops_rows, ensure_ops_table
 from retail_lakehouse.runtime.logging import get_logger
 
 log = get_logger("maintain")
@@ -85,8 +85,8 @@ def maintained_tables(config: LakehouseConfig, selected: list[str] | str) -> lis
     return list(config.tables) if selected == "*" else list(selected)
 
 
-def _detail(spark: SparkSession, path: str) -> tuple[int, int, list[str]]:
-    row = spark.sql(f"DESCRIBE DETAIL {delta_tables.table_identifier(path)}").first()
+def _detail(spark: SparkSession, ref: TableRef) -> tuple[int, int, list[str]]:
+    row = spark.sql(f"DESCRIBE DETAIL {ref.identifier}").first()
     assert row is not None
     return int(row["numFiles"]), int(row["sizeInBytes"]), list(row["clusteringColumns"] or [])
 
@@ -123,9 +123,9 @@ def retention_hours(spark: SparkSession, config: LakehouseConfig, table: str, no
     hours, why = max(configured or window, window), "the time-travel window"
     if configured is not None and configured > window:
         why = "the table's vacuum_retention_hours"
-    path = config.storage.table_path(table)
+    ref = config.storage.table_ref(table)
     for job_name, version in stream_start_versions(spark, config, table).items():
-        rows = delta_tables.history(spark, path, 1_000_000).where(F.col("version") == version).select("timestamp")
+        rows = delta_tables.history(spark, ref, 1_000_000).where(F.col("version") == version).select("timestamp")
         first = rows.first()
         if first is None:  # its commit's record is gone already: keep everything the log still describes
             continue
@@ -163,9 +163,9 @@ def vacuum_settings(spark: SparkSession, hours: float) -> dict[str, str]:
     return settings
 
 
-def files_vacuumed(spark: SparkSession, path: str) -> int | None:
+def files_vacuumed(spark: SparkSession, ref: TableRef) -> int | None:
     """The files the latest VACUUM deleted, from its `VACUUM END` commit (None where Delta logs none)."""
-    for row in delta_tables.history(spark, path, 2).select("operation", "operationMetrics").collect():
+    for row in delta_tables.history(spark, ref, 2).select("operation", "operationMetrics").collect():
         if row["operation"] == "VACUUM END":
             metrics = row["operationMetrics"] or {}
             return int(metrics.get("numDeletedFiles", 0))
@@ -174,7 +174,8 @@ def files_vacuumed(spark: SparkSession, path: str) -> int | None:
 
 def write_checkpoint(path: str) -> int:
     """Writes a Delta log checkpoint at the table's latest version (readers then replay no older commit
-    files), with the `deltalake` writer: Delta Lake for Spark has no public call for it."""
+    files), with the `deltalake` writer: Delta Lake for Spark has no public call for it. By the table's
+    path, also for a table addressed by name (an external table's log is at its path)."""
     from deltalake import DeltaTable
 
     table = DeltaTable(path)
@@ -190,15 +191,15 @@ def maintain_table(
     clock: Callable[[], datetime] = lambda: datetime.now(UTC),
 ) -> TableMaintenance:
     policy = config.tables[table].maintenance
-    path = config.storage.table_path(table)
+    ref = config.storage.table_ref(table)
     started_at, started = clock(), time.monotonic()
-    if not delta_tables.exists(spark, path):
+    if not delta_tables.exists(spark, ref):
         return TableMaintenance(
             run_id, table, started_at, 0.0, None, None, None, None, False, None, None, None, "no table yet"
         )
     notes = []
-    files_before, bytes_before, clustering = _detail(spark, path)
-    identifier = delta_tables.table_identifier(path)
+    files_before, bytes_before, clustering = _detail(spark, ref)
+    identifier = ref.identifier
     if policy.cluster_by and clustering != policy.cluster_by:
         columns = ", ".join(delta_tables.quoted(c) for c in policy.cluster_by)
         spark.sql(f"ALTER TABLE {identifier} CLUSTER BY ({columns})")
@@ -213,15 +214,15 @@ def maintain_table(
         hours, why = retention_hours(spark, config, table, clock())
         with _settings(spark, vacuum_settings(spark, hours)):
             spark.sql(f"VACUUM {identifier} RETAIN {hours} HOURS")
-        vacuumed = files_vacuumed(spark, path)
+        vacuumed = files_vacuumed(spark, ref)
         notes.append(f"retention {hours:.1f} h: {why}")
     checkpoint_version = None
     if policy.checkpoint:
         try:
-            checkpoint_version = write_checkpoint(path)
+            checkpoint_version = write_checkpoint(ref.path)
         except Exception as exc:  # the table stays as it was; readers replay its commits as before
             notes.append(f"no checkpoint written: {str(exc).splitlines()[0]}")
-    files_after, bytes_after, _ = _detail(spark, path)
+    files_after, bytes_after, _ = _detail(spark, ref)
     done = TableMaintenance(
         run_id,
         table,
@@ -243,13 +244,12 @@ def maintain_table(
     return done
 
 
-def record_maintenance(spark: SparkSession, ops_root: str, done: list[TableMaintenance]) -> None:
+def record_maintenance(spark: SparkSession, storage: StorageSettings, done: list[TableMaintenance]) -> None:
     if not done:
         return
-    path = f"{ops_root}/{MAINTENANCE_TABLE}"
-    ensure_ops_table(spark, path, MAINTENANCE_SCHEMA)
-    rows = literal_rows(spark, [asdict(d) for d in done], MAINTENANCE_SCHEMA)
-    rows.write.format("delta").mode("append").save(path)
+    table = storage.ops_table(MAINTENANCE_TABLE)
+    ensure_ops_table(spark, table, MAINTENANCE_SCHEMA)
+    append_ops_rows(spark, table, [asdict(d) for d in done], MAINTENANCE_SCHEMA)
 
 
 def writers_of(config: LakehouseConfig, table: str) -> list[str]:

@@ -14,7 +14,7 @@ from pyspark.sql import SparkSession
 from pyspark.sql import functions as F
 from pyspark.sql.types import LongType, StringType, StructField, StructType, TimestampType
 
-from retail_lakehouse.config.models import TableSettings
+from retail_lakehouse.config.models import StorageSettings, TableSettings
 from retail_lakehouse.core.contracts import BatchCounts
 from retail_lakehouse.io import delta_tables
 from retail_lakehouse.ops.run_history import ensure_ops_table
@@ -42,13 +42,13 @@ ALERT_SEPARATOR = "\n"
 class MicroBatchRecords:
     """The micro-batch counts of one job run."""
 
-    def __init__(self, ops_root: str, run_id: str, job: str) -> None:
-        self.path = f"{ops_root}/{MICRO_BATCHES_TABLE}"
+    def __init__(self, storage: StorageSettings, run_id: str, job: str) -> None:
+        self.table = storage.ops_table(MICRO_BATCHES_TABLE)
         self.run_id = run_id
         self.job = job
 
     def record(self, spark: SparkSession, batch_id: int, counts: BatchCounts) -> None:
-        ensure_ops_table(spark, self.path, MICRO_BATCHES_SCHEMA)
+        ensure_ops_table(spark, self.table, MICRO_BATCHES_SCHEMA)
         row = {
             "run_id": self.run_id,
             "job": self.job,
@@ -64,7 +64,7 @@ class MicroBatchRecords:
         }
         delta_tables.append(
             literal_rows(spark, [row], MICRO_BATCHES_SCHEMA),
-            self.path,
+            self.table,
             TableSettings(),
             idempotency=(f"{self.run_id}:{self.job}", batch_id),
             merge_schema=True,  # a table an older version wrote lacks the rule counts
@@ -73,13 +73,9 @@ class MicroBatchRecords:
     def totals(self, spark: SparkSession) -> BatchCounts:
         """The sum of this run's batches (none recorded: all zero)."""
         totals = BatchCounts()
-        if not delta_tables.exists(spark, self.path):
+        if not delta_tables.exists(spark, self.table):
             return totals
-        mine = (
-            spark.read.format("delta")
-            .load(self.path)
-            .where((F.col("run_id") == self.run_id) & (F.col("job") == self.job))
-        )
+        mine = delta_tables.read(spark, self.table).where((F.col("run_id") == self.run_id) & (F.col("job") == self.job))
         for row in mine.orderBy("batch_id").collect():  # one row per micro-batch of one run
             totals.add(
                 BatchCounts(

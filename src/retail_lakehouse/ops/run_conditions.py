@@ -116,10 +116,10 @@ def freshness_with_spark(spark: SparkSession, config: LakehouseConfig) -> list[F
     """Each table with a freshness SLA and its latest commit's time (one `DESCRIBE HISTORY ... LIMIT 1`)."""
     found = []
     for table, hours in tables_with_sla(config).items():
-        path = config.storage.table_path(table)
+        ref = config.storage.table_ref(table)
         last = None
-        if delta_tables.exists(spark, path):
-            row = delta_tables.history(spark, path, 1).select("timestamp").first()
+        if delta_tables.exists(spark, ref):
+            row = delta_tables.history(spark, ref, 1).select("timestamp").first()
             last = _utc(row["timestamp"]) if row else None
         found.append(Freshness(table, hours, last))
     return found

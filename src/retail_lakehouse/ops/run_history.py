@@ -5,14 +5,15 @@ from __future__ import annotations
 import threading
 from dataclasses import asdict, dataclass
 from datetime import datetime
+from typing import Any
 
 from pyspark.sql import SparkSession
 from pyspark.sql import functions as F
 from pyspark.sql.types import DoubleType, LongType, StringType, StructField, StructType, TimestampType
 
-from retail_lakehouse.config.models import TableSettings
+from retail_lakehouse.config.models import StorageSettings, TableSettings
+from retail_lakehouse.core.table_refs import TableRef
 from retail_lakehouse.io import delta_tables
-from retail_lakehouse.io.storage_files import path_exists
 from retail_lakehouse.runtime.local_rows import literal_rows
 
 JOB_RUNS_TABLE = "job_runs"
@@ -82,18 +83,32 @@ class JobRun:
 OPS_TABLE_PROPERTIES = {"delta.dataSkippingNumIndexedCols": "0", "delta.checkpointInterval": "100"}
 
 
-def ensure_ops_table(spark: SparkSession, path: str, schema: StructType) -> None:
-    delta_tables.ensure_table(spark, path, schema, TableSettings(properties=OPS_TABLE_PROPERTIES))
+OPS_TABLE_LAYOUT = TableSettings(properties=OPS_TABLE_PROPERTIES)
+
+
+def ensure_ops_table(spark: SparkSession, table: TableRef, schema: StructType) -> None:
+    delta_tables.ensure_table(spark, table, schema, OPS_TABLE_LAYOUT)
+
+
+def append_ops_rows(
+    spark: SparkSession, table: TableRef, rows: list[dict[str, Any]], schema: StructType, *, merge_schema: bool = False
+) -> None:
+    """Appends `rows` to an operational table (`ensure_ops_table` first)."""
+    delta_tables.append(literal_rows(spark, rows, schema), table, OPS_TABLE_LAYOUT, merge_schema=merge_schema)
 
 
 class RunHistory:
     """Appends job runs to `<ops_root>/job_runs` (Delta appends from concurrent runs do not conflict)."""
 
     def __init__(
-        self, spark: SparkSession, ops_root: str, *, background_write_seconds: float = BACKGROUND_WRITE_SECONDS
+        self,
+        spark: SparkSession,
+        storage: StorageSettings,
+        *,
+        background_write_seconds: float = BACKGROUND_WRITE_SECONDS,
     ) -> None:
         self.spark = spark
-        self.path = f"{ops_root}/{JOB_RUNS_TABLE}"
+        self.table = storage.ops_table(JOB_RUNS_TABLE)
         self.background_write_seconds = background_write_seconds
         self._table_ready = False
         self._write_now = threading.Event()
@@ -154,16 +169,10 @@ class RunHistory:
 
     def _append(self, runs: list[JobRun]) -> None:
         if not self._table_ready:
-            ensure_ops_table(self.spark, self.path, JOB_RUNS_SCHEMA)
+            ensure_ops_table(self.spark, self.table, JOB_RUNS_SCHEMA)
             self._table_ready = True
         # mergeSchema: a run history written by an older version gains the columns added since.
-        (
-            literal_rows(self.spark, [asdict(run) for run in runs], JOB_RUNS_SCHEMA)
-            .write.format("delta")
-            .mode("append")
-            .option("mergeSchema", "true")
-            .save(self.path)
-        )
+        append_ops_rows(self.spark, self.table, [asdict(run) for run in runs], JOB_RUNS_SCHEMA, merge_schema=True)
 
 
 @dataclass(frozen=True)
@@ -176,12 +185,12 @@ class LastAttempt:
     input_state: str | None
 
 
-def latest_attempts(spark: SparkSession, ops_root: str) -> dict[str, LastAttempt]:
+def latest_attempts(spark: SparkSession, storage: StorageSettings) -> dict[str, LastAttempt]:
     """Each job's latest run that was not skipped, from the run history (one row per job to the driver)."""
-    path = f"{ops_root}/{JOB_RUNS_TABLE}"
-    if not path_exists(spark, path):
+    table = storage.ops_table(JOB_RUNS_TABLE)
+    if not delta_tables.exists(spark, table):
         return {}
-    runs = spark.read.format("delta").load(path)
+    runs = delta_tables.read(spark, table)
     if "input_state" not in runs.columns:  # written by a version that recorded no state
         return {}
     latest = F.max_by(F.struct("run_id", "status", "input_state"), "started_at").alias("last")

@@ -17,10 +17,10 @@ from pyspark.sql import SparkSession
 from pyspark.sql import functions as F
 from pyspark.sql.types import LongType, StringType, StructField, StructType, TimestampType
 
+from retail_lakehouse.config.models import StorageSettings
 from retail_lakehouse.core.errors import WatermarkTypeError
 from retail_lakehouse.io import delta_tables
-from retail_lakehouse.ops.run_history import ensure_ops_table
-from retail_lakehouse.runtime.local_rows import literal_rows
+from retail_lakehouse.ops.run_history import append_ops_rows, ensure_ops_table
 
 WATERMARKS_TABLE = "jdbc_watermarks"
 STARTED = "started"
@@ -76,18 +76,17 @@ class Extraction:
 
 
 class WatermarkStore:
-    def __init__(self, spark: SparkSession, ops_root: str) -> None:
+    def __init__(self, spark: SparkSession, storage: StorageSettings) -> None:
         self.spark = spark
-        self.path = f"{ops_root}/{WATERMARKS_TABLE}"
+        self.table = storage.ops_table(WATERMARKS_TABLE)
         self._table_ready = False
 
     def latest(self, feed: str) -> Extraction | None:
         """The feed's latest extraction and whether it was committed."""
-        if not delta_tables.exists(self.spark, self.path):
+        if not delta_tables.exists(self.spark, self.table):
             return None
         rows = (
-            self.spark.read.format("delta")
-            .load(self.path)
+            delta_tables.read(self.spark, self.table)
             .where(F.col("feed") == feed)
             .orderBy(F.col("extraction").desc(), (F.col("status") == COMMITTED).desc())
             .limit(1)
@@ -116,6 +115,6 @@ class WatermarkStore:
             "recorded_at": dt.datetime.now(dt.UTC),
         }
         if not self._table_ready:
-            ensure_ops_table(self.spark, self.path, WATERMARKS_SCHEMA)
+            ensure_ops_table(self.spark, self.table, WATERMARKS_SCHEMA)
             self._table_ready = True
-        literal_rows(self.spark, [row], WATERMARKS_SCHEMA).write.format("delta").mode("append").save(self.path)
+        append_ops_rows(self.spark, self.table, [row], WATERMARKS_SCHEMA)

@@ -17,9 +17,9 @@ from pyspark.sql.types import (
     TimestampType,
 )
 
-from retail_lakehouse.ops.run_history import ensure_ops_table
+from retail_lakehouse.config.models import StorageSettings
+from retail_lakehouse.ops.run_history import append_ops_rows, ensure_ops_table
 from retail_lakehouse.quality.validation import RuleResult
-from retail_lakehouse.runtime.local_rows import literal_rows
 
 DQ_RESULTS_TABLE = "dq_results"
 
@@ -41,9 +41,9 @@ DQ_RESULTS_SCHEMA = StructType(
 
 
 class DqResults:
-    def __init__(self, spark: SparkSession, ops_root: str) -> None:
+    def __init__(self, spark: SparkSession, storage: StorageSettings) -> None:
         self.spark = spark
-        self.path = f"{ops_root}/{DQ_RESULTS_TABLE}"
+        self.table = storage.ops_table(DQ_RESULTS_TABLE)
         self._table_ready = False
 
     def record(
@@ -52,11 +52,11 @@ class DqResults:
         if not results:
             return
         if not self._table_ready:
-            ensure_ops_table(self.spark, self.path, DQ_RESULTS_SCHEMA)
+            ensure_ops_table(self.spark, self.table, DQ_RESULTS_SCHEMA)
             self._table_ready = True
         rows = []
         for result in results:
             values = asdict(result)
             values.pop("row_level")
             rows.append({**values, "run_id": run_id, "table": table, "suite": suite, "validated_at": validated_at})
-        literal_rows(self.spark, rows, DQ_RESULTS_SCHEMA).write.format("delta").mode("append").save(self.path)
+        append_ops_rows(self.spark, self.table, rows, DQ_RESULTS_SCHEMA)

@@ -12,6 +12,7 @@ from typing import Protocol
 
 from pyspark.sql import SparkSession
 
+from retail_lakehouse.config.models import StorageSettings
 from retail_lakehouse.core.contracts import BatchCounts
 from retail_lakehouse.ops.micro_batches import MicroBatchRecords
 from retail_lakehouse.runtime.spark import is_connect
@@ -48,7 +49,7 @@ class RecordedCounts:
         return self.records.totals(spark)
 
 
-def counts_sink(spark: SparkSession, ops_root: str, run_id: str, job: str) -> CountsSink:
+def counts_sink(spark: SparkSession, storage: StorageSettings, run_id: str, job: str) -> CountsSink:
     if is_connect(spark):
-        return RecordedCounts(MicroBatchRecords(ops_root, run_id, job))
+        return RecordedCounts(MicroBatchRecords(storage, run_id, job))
     return InProcessCounts()

@@ -21,6 +21,7 @@ from retail_lakehouse.config.models import INCREMENTAL_INPUT, JobSettings, Table
 from retail_lakehouse.core.columns import QUARANTINE_SUFFIX
 from retail_lakehouse.core.contracts import BatchCounts, TransformContext
 from retail_lakehouse.core.errors import QualityGateError, ReconciliationError, UntypedColumnError
+from retail_lakehouse.core.table_refs import TableRef
 from retail_lakehouse.io import delta_tables, scd2
 from retail_lakehouse.io.schema_evolution import evolve_schema
 from retail_lakehouse.quality.quarantine import QUARANTINE_SCHEMA, split_rows
@@ -167,16 +168,16 @@ class BatchWriter:
 
     def _append_quarantine(self, job: JobSettings, rows: DataFrame, idempotency: tuple[str, int] | None) -> None:
         name = quarantine_table(job.output)
-        path = self.loaded.config.storage.table_path(name)
+        ref = self.loaded.config.storage.table_ref(name)
         source_table = self.loaded.config.tables[job.output]
         # The quarantine holds raw source records: it is classified like the table they were meant for.
         table = TableSettings(
             description=f"Rows rejected by the quality rules of {job.output}, with the rules they broke.",
             properties={k: v for k, v in source_table.properties.items() if k == "classification"},
         )
-        delta_tables.ensure_table(self.spark, path, QUARANTINE_SCHEMA, table)
+        delta_tables.ensure_table(self.spark, ref, QUARANTINE_SCHEMA, table)
         appid = (f"{idempotency[0]}:quarantine", idempotency[1]) if idempotency else None
-        delta_tables.append(rows, path, table, idempotency=appid)
+        delta_tables.append(rows, ref, table, idempotency=appid)
 
     def _write_rows(
         self,
@@ -187,7 +188,7 @@ class BatchWriter:
         idempotency: tuple[str, int] | None,
     ) -> int:
         config = self.loaded.config
-        path = config.storage.table_path(job.output)
+        ref = config.storage.table_ref(job.output)
         table = config.tables[job.output]
         write = job.write
         shaped = scd2.scd2_columns(rows, write.keys, str(write.valid_from)) if write.mode == "scd2" else rows
@@ -198,26 +199,26 @@ class BatchWriter:
                 f"{job.output}: transform {job.transform} gives column(s) {', '.join(untyped)} without a type "
                 "(a bare null literal); cast them to the type they hold"
             )
-        if not delta_tables.exists(self.spark, path):
-            delta_tables.ensure_table(self.spark, path, shaped.schema, table)
+        if not delta_tables.exists(self.spark, ref):
+            delta_tables.ensure_table(self.spark, ref, shaped.schema, table)
         else:
-            evolve_schema(self.spark, path, shaped.schema, table, job.output)
+            evolve_schema(self.spark, ref, shaped.schema, table, job.output)
         if row_count == 0 and write.mode != "overwrite":
             return 0  # an overwrite with no rows empties the table; the other modes would change nothing
         if write.mode == "merge" and not job.incremental:
             # A job that re-reads all its input offers mostly rows the table holds already; merging only
             # the others keeps a run with nothing new from committing an empty table version.
-            rows = rows.exceptAll(self.spark.read.format("delta").load(path).select(*rows.columns))
+            rows = rows.exceptAll(delta_tables.read(self.spark, ref).select(*rows.columns))
             if rows.isEmpty():
                 return 0
-        if write.mode == "overwrite" and delta_tables.holds_exactly(self.spark, path, rows):
+        if write.mode == "overwrite" and delta_tables.holds_exactly(self.spark, ref, rows):
             # A full recompute that gives what the table holds: no new version, so a re-run changes nothing.
             return 0
         # The write's commit is found by its marker afterwards, from Delta's own metrics: no table version
         # needs reading before it, and a write skipped as already committed (idempotency) finds none.
         marker = f"{job.output}@{context.run_id}#{idempotency[1] if idempotency else 0}"
         inserted, commits = delta_tables.write_marked(
-            rows.sparkSession, path, marker, lambda: self._write_mode(job, rows, path, table, idempotency, marker)
+            rows.sparkSession, ref, marker, lambda: self._write_mode(job, rows, ref, table, idempotency, marker)
         )
         if write.mode == "scd2":
             recorded = sum(commit.rows_inserted for commit in commits)
@@ -230,7 +231,7 @@ class BatchWriter:
         self,
         job: JobSettings,
         rows: DataFrame,
-        path: str,
+        ref: TableRef,
         table: TableSettings,
         idempotency: tuple[str, int] | None,
         marker: str,
@@ -239,22 +240,22 @@ class BatchWriter:
         write carries `marker` as its own option too: it then never depends on the session's setting."""
         write = job.write
         if write.mode == "scd2":
-            return scd2.scd2_merge(self.spark, rows, path, write.keys, str(write.valid_from))
+            return scd2.scd2_merge(self.spark, rows, ref, write.keys, str(write.valid_from))
         if write.mode == "merge":
             delta_tables.merge(
                 rows,
-                path,
+                ref,
                 write.keys,
                 latest_by=write.latest_by,
                 within_partitions=table.partition_by if write.within_partitions else (),
             )
         elif write.mode == "append":
-            delta_tables.append(rows, path, table, idempotency=idempotency, commit_marker=marker)
+            delta_tables.append(rows, ref, table, idempotency=idempotency, commit_marker=marker)
         elif write.mode == "overwrite":
-            delta_tables.overwrite(rows, path, table, commit_marker=marker)
+            delta_tables.overwrite(rows, ref, table, commit_marker=marker)
         else:
             delta_tables.replace_where(
-                rows, path, table, str(write.replace_column), idempotency=idempotency, commit_marker=marker
+                rows, ref, table, str(write.replace_column), idempotency=idempotency, commit_marker=marker
             )
         return None
 

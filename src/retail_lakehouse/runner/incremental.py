@@ -58,5 +58,5 @@ class IncrementalBatches:
             config = self.loaded.config
             job = config.jobs[self.job_name]
             self.other_inputs = read_inputs(spark, self.loaded, job, streaming=False, leave_out=(INCREMENTAL_INPUT,))
-            self.writer = BatchWriter(spark, self.loaded, DqResults(spark, config.storage.ops_root))
+            self.writer = BatchWriter(spark, self.loaded, DqResults(spark, config.storage))
         return self.writer

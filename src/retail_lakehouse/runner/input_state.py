@@ -66,7 +66,7 @@ class JobStates:
             feed_name = feed_of(reference)
             if feed_name is None:
                 if reference != job.output:  # the output's state is recorded after the run
-                    inputs[alias] = delta_table_state(self.spark, config.storage.table_path(reference))
+                    inputs[alias] = delta_table_state(self.spark, config.storage.table_ref(reference))
                 continue
             feed = config.feeds[feed_name]
             if feed.format == "jdbc" or feed.kafka is not None or feed.path is None:
@@ -81,7 +81,7 @@ class JobStates:
         state: dict[str, Any] = {
             "settings": seen.settings,
             "inputs": seen.inputs,
-            "output": delta_table_state(self.spark, config.storage.table_path(job.output)),
+            "output": delta_table_state(self.spark, config.storage.table_ref(job.output)),
         }
         if job.reads_stream:
             state["checkpoint"] = folder_state(self.spark, f"{config.storage.checkpoint_root}/{seen.job}")
@@ -96,13 +96,13 @@ class JobStates:
 
     def last_attempt(self, job_name: str) -> LastAttempt | None:
         if self._attempts is None:
-            self._attempts = latest_attempts(self.spark, self.loaded.config.storage.ops_root)
+            self._attempts = latest_attempts(self.spark, self.loaded.config.storage)
         return self._attempts.get(job_name)
 
     def attempted(self, attempt: LastAttempt) -> None:
         """Keeps the last attempts current without reading the history again (its writes run behind)."""
         if self._attempts is None:
-            self._attempts = latest_attempts(self.spark, self.loaded.config.storage.ops_root)
+            self._attempts = latest_attempts(self.spark, self.loaded.config.storage)
         self._attempts[attempt.job] = attempt
 
     def _settings_digest(self, job_name: str) -> str:

@@ -9,7 +9,7 @@ from pyspark.sql import DataFrame, SparkSession
 from retail_lakehouse.config.loader import LoadedConfig
 from retail_lakehouse.config.models import INCREMENTAL_INPUT, JobSettings, feed_of
 from retail_lakehouse.core.errors import MissingFeedError, MissingTableError
-from retail_lakehouse.io import jdbc
+from retail_lakehouse.io import delta_tables, jdbc
 from retail_lakehouse.io.readers import read_feed, read_table
 from retail_lakehouse.io.storage_files import path_exists
 from retail_lakehouse.runtime.logging import get_logger
@@ -38,22 +38,21 @@ def read_inputs(
         feed_name = feed_of(reference)
         as_stream = streaming and alias == INCREMENTAL_INPUT
         if feed_name is None and as_stream:
-            reader = spark.readStream.format("delta")
-            if config.tables[reference].change_data_feed:
-                reader = reader.option("readChangeFeed", "true")
-            inputs[alias] = reader.load(config.storage.table_path(reference))
+            inputs[alias] = delta_tables.read_stream(
+                spark, config.storage.table_ref(reference), change_feed=config.tables[reference].change_data_feed
+            )
         elif feed_name is None:
-            path = config.storage.table_path(reference)
-            if not path_exists(spark, path):
+            ref = config.storage.table_ref(reference)
+            if not delta_tables.is_present(spark, ref):
                 if alias in optional:
                     log.info("input %s: table %s not written yet, read as absent", alias, reference)
                     continue
                 writers = sorted(name for name, other in config.jobs.items() if other.output == reference)
                 raise MissingTableError(
-                    f"input {alias} reads {reference}, which does not exist yet ({path}); run "
+                    f"input {alias} reads {reference}, which does not exist yet ({ref}); run "
                     f"{' or '.join(writers) or 'the job that writes it'} first"
                 )
-            inputs[alias] = read_table(spark, path)
+            inputs[alias] = read_table(spark, ref)
         elif config.feeds[feed_name].format == "jdbc":
             inputs[alias] = jdbc.read_jdbc_table(spark, config.feeds[feed_name])
         else:

@@ -64,13 +64,12 @@ class JobRunner:
 
     def __post_init__(self) -> None:
         config = self.loaded.config
-        ops_root = config.storage.ops_root
-        self.history = RunHistory(self.spark, ops_root)
+        self.history = RunHistory(self.spark, config.storage)
         self.states = JobStates(self.spark, self.loaded)
-        self.batches = BatchWriter(self.spark, self.loaded, DqResults(self.spark, ops_root))
+        self.batches = BatchWriter(self.spark, self.loaded, DqResults(self.spark, config.storage))
         self.telemetry = run_telemetry(config.ops.notifications, config.env)
         listeners = [*alert_sinks(config.ops.notifications, config.env), *([self.telemetry] if self.telemetry else [])]
-        self.alerts = AlertBook(self.spark, ops_root, listeners, clock=self.clock)
+        self.alerts = AlertBook(self.spark, config.storage, listeners, clock=self.clock)
 
     def check_freshness(self) -> None:
         """Opens or clears the freshness alert of each table with an SLA (its latest commit's age)."""
@@ -277,7 +276,7 @@ class JobRunner:
             job_name,
             context,
             checkpoint,
-            counts_sink(self.spark, config.storage.ops_root, context.run_id, job_name),
+            counts_sink(self.spark, config.storage, context.run_id, job_name),
         )
         writer = stream_append.foreach_batch_writer(source, batches, checkpoint=checkpoint, query_name=job_name)
         stream_append.await_query(writer.start(), batches.failures)
@@ -293,13 +292,13 @@ class JobRunner:
         if not result.isStreaming:
             # A feed with no folder yet: nothing to read, but readers of the table must find it.
             delta_tables.ensure_table(
-                self.spark, config.storage.table_path(job.output), result.schema, config.tables[job.output]
+                self.spark, config.storage.table_ref(job.output), result.schema, config.tables[job.output]
             )
             return BatchCounts()
         outcome = stream_append.append_stream(
             self.spark,
             result,
-            config.storage.table_path(job.output),
+            config.storage.table_ref(job.output),
             checkpoint=f"{config.storage.checkpoint_root}/{job_name}",
             table=config.tables[job.output],
             query_name=job_name,
@@ -334,14 +333,14 @@ class JobRunner:
         feed = config.feeds[feed_name]
         checkpoint = f"{config.storage.checkpoint_root}/{job_name}"
         silent = planned_files(self.spark, checkpoint, batch_ids) - files_with_rows(
-            self.spark, config.storage.table_path(job.output), context.run_id
+            self.spark, config.storage.table_ref(job.output), context.run_id
         )
         unreadable = unreadable_files(self.spark, feed, silent)
         if not unreadable:
             return
         record_set_aside(
             self.spark,
-            config.storage.ops_root,
+            config.storage,
             run_id=context.run_id,
             job=job_name,
             feed=feed_name,
@@ -368,7 +367,7 @@ class JobRunner:
         """Rows changed since the last committed watermark, appended exactly once (see ops.watermarks)."""
         config = self.loaded.config
         feed = config.feeds[feed_name]
-        store = WatermarkStore(self.spark, config.storage.ops_root)
+        store = WatermarkStore(self.spark, config.storage)
         latest = store.latest(feed_name)
         if latest is not None and not latest.committed:
             log.warning("extraction %d of %s was interrupted; taking its range again", latest.extraction, feed_name)
@@ -387,15 +386,15 @@ class JobRunner:
         read = rows.count()
         (alias,) = job.inputs
         result = self.loaded.transforms[job.transform].apply({alias: rows}, context)
-        path = config.storage.table_path(job.output)
+        ref = config.storage.table_ref(job.output)
         table = config.tables[job.output]
-        delta_tables.ensure_table(self.spark, path, result.schema, table)
+        delta_tables.ensure_table(self.spark, ref, result.schema, table)
         marker = f"jdbc:{feed_name}#{extraction.extraction}@{context.run_id}"
         _, commits = delta_tables.write_marked(
             self.spark,
-            path,
+            ref,
             marker,
-            lambda: delta_tables.append(result, path, table, idempotency=(f"jdbc:{feed_name}", extraction.extraction)),
+            lambda: delta_tables.append(result, ref, table, idempotency=(f"jdbc:{feed_name}", extraction.extraction)),
         )
         written = sum(commit.rows_written for commit in commits)
         store.record(replace(extraction, committed=True), context.run_id)

@@ -23,7 +23,7 @@ def maintain_tables(spark: SparkSession, loaded: LoadedConfig, tables: Sequence[
     run_id = uuid.uuid4().hex
     done = []
     for table in tables:
-        leases = Leases(spark, config.storage.ops_root, config.ops.leases, this_process("lakehouse maintain"))
+        leases = Leases(spark, config.storage, config.ops.leases, this_process("lakehouse maintain"))
         try:
             with leases.held(
                 [f"maintain:{table}", *writers_of(config, table)], wait_seconds=0, what=f"maintain {table}"
@@ -48,5 +48,5 @@ def maintain_tables(spark: SparkSession, loaded: LoadedConfig, tables: Sequence[
                     f"skipped: {exc}",
                 )
             )
-    record_maintenance(spark, config.storage.ops_root, done)
+    record_maintenance(spark, config.storage, done)
     return done

@@ -43,7 +43,7 @@ def run_in_order(
     tables with a freshness SLA are checked."""
     outcome = PipelineOutcome(pipeline_run_id=uuid.uuid4().hex)
     config = runner.loaded.config
-    leases = Leases(runner.spark, config.storage.ops_root, config.ops.leases, this_process(f"lakehouse {label}"))
+    leases = Leases(runner.spark, config.storage, config.ops.leases, this_process(f"lakehouse {label}"))
     progress = PipelineProgress(label, len(job_names), progress_stream or sys.stderr)
     # Leases guard writes: when no job has anything new, the run writes nothing but its records and takes
     # none (a job's first write of the process costs seconds of the JVM's warming up).

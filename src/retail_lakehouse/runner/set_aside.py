@@ -19,15 +19,16 @@ from pyspark.sql import SparkSession
 from pyspark.sql import functions as F
 from pyspark.sql.types import StringType, StructField, StructType, TimestampType
 
-from retail_lakehouse.config.models import FeedSettings
+from retail_lakehouse.config.models import FeedSettings, StorageSettings
 from retail_lakehouse.core.columns import RUN_ID, SOURCE
 from retail_lakehouse.core.contracts import BatchCounts
 from retail_lakehouse.core.errors import LakehouseError
+from retail_lakehouse.core.table_refs import TableRef
+from retail_lakehouse.io import delta_tables
 from retail_lakehouse.io.readers import read_feed
 from retail_lakehouse.io.storage_files import path_exists
-from retail_lakehouse.ops.run_history import ensure_ops_table
+from retail_lakehouse.ops.run_history import append_ops_rows, ensure_ops_table
 from retail_lakehouse.runner.failures import describe_error
-from retail_lakehouse.runtime.local_rows import literal_rows
 
 SET_ASIDE_TABLE = "set_aside_files"
 SET_ASIDE_SCHEMA = StructType(
@@ -88,9 +89,9 @@ def planned_files(spark: SparkSession, checkpoint: str, batch_ids: Iterable[int]
     return files
 
 
-def files_with_rows(spark: SparkSession, table_path: str, run_id: str) -> set[str]:
+def files_with_rows(spark: SparkSession, table: TableRef, run_id: str) -> set[str]:
     """The source files of the rows a run wrote to a bronze table."""
-    rows = spark.read.format("delta").load(table_path).where(F.col(RUN_ID) == run_id).select(SOURCE).distinct()
+    rows = delta_tables.read(spark, table).where(F.col(RUN_ID) == run_id).select(SOURCE).distinct()
     return {same_file(row[0]) for row in rows.collect() if row[0] is not None}
 
 
@@ -109,12 +110,19 @@ def unreadable_files(spark: SparkSession, feed: FeedSettings, files: Iterable[st
 
 
 def record_set_aside(
-    spark: SparkSession, ops_root: str, *, run_id: str, job: str, feed: str, files: list[SetAsideFile], at: datetime
+    spark: SparkSession,
+    storage: StorageSettings,
+    *,
+    run_id: str,
+    job: str,
+    feed: str,
+    files: list[SetAsideFile],
+    at: datetime,
 ) -> None:
-    path = f"{ops_root}/{SET_ASIDE_TABLE}"
-    ensure_ops_table(spark, path, SET_ASIDE_SCHEMA)
+    table = storage.ops_table(SET_ASIDE_TABLE)
+    ensure_ops_table(spark, table, SET_ASIDE_SCHEMA)
     rows = [
         {"run_id": run_id, "job": job, "feed": feed, "file": f.file, "reason": f.reason, "set_aside_at": at}
         for f in files
     ]
-    literal_rows(spark, rows, SET_ASIDE_SCHEMA).write.format("delta").mode("append").save(path)
+    append_ops_rows(spark, table, rows, SET_ASIDE_SCHEMA)

@@ -48,9 +48,9 @@ def analyse_sql_jobs(spark: SparkSession, loaded: LoadedConfig, jobs: Sequence[s
                 return None  # the database says, when it is read
             landing = config.storage.landing_path(str(feed.path))
             return read_feed(spark, feed, landing, incremental=False, present=False).schema
-        path = config.storage.table_path(reference)
-        if delta_tables.exists(spark, path):
-            return spark.read.format("delta").load(path).schema
+        ref = config.storage.table_ref(reference)
+        if delta_tables.exists(spark, ref):
+            return delta_tables.read(spark, ref).schema
         return results.get(reference)
 
     for name in order:

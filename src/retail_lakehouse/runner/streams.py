@@ -17,6 +17,7 @@ from pyspark.sql.streaming.query import StreamingQuery
 from retail_lakehouse.config.loader import LoadedConfig
 from retail_lakehouse.config.models import FeedSettings, JobSettings, LakehouseConfig, feed_of
 from retail_lakehouse.core.contracts import BatchCounts, OutputTable, TransformContext
+from retail_lakehouse.core.table_refs import TableRef
 from retail_lakehouse.io.readers import read_feed, read_feed_stream
 from retail_lakehouse.io.stream_append import await_query, checkpoint_query_id, foreach_batch_writer
 from retail_lakehouse.runner.batch_counts import CountsSink, counts_sink
@@ -40,7 +41,7 @@ class StreamMicroBatch:
     batch_id: int
     # Paths of the tables known to exist, the batches finished, and what the transform keeps for the whole
     # run (reference data read and typed once), shared by the run's micro-batches.
-    existing_tables: set[str] = field(default_factory=set)
+    existing_tables: set[TableRef] = field(default_factory=set)
     finished_batches: list[int] = field(default_factory=list)
     run_cache: dict[str, DataFrame] = field(default_factory=dict)
 
@@ -63,7 +64,7 @@ class StreamMicroBatch:
         return tuple(self.job.write.keys)
 
     def table(self, name: str) -> OutputTable:
-        return OutputTable(name, self.config.storage.table_path(name), self.config.tables[name])
+        return OutputTable(name, self.config.storage.table_ref(name), self.config.tables[name])
 
 
 class StreamInputs(Mapping[str, DataFrame]):
@@ -104,7 +105,7 @@ class MergeBatches:
     # Kept between the batches of one run, in the process the callback runs in.
     writer_id: str | None = None
     reference_rows: dict[str, DataFrame] | None = None
-    existing_tables: set[str] = field(default_factory=set)
+    existing_tables: set[TableRef] = field(default_factory=set)
     finished_batches: list[int] = field(default_factory=list)
     run_cache: dict[str, DataFrame] = field(default_factory=dict)
 
@@ -181,7 +182,7 @@ def run_merge_stream(
         merge_batch,
         references,
         checkpoint,
-        counts_sink(spark, config.storage.ops_root, context.run_id, job_name),
+        counts_sink(spark, config.storage, context.run_id, job_name),
     )
     writer = foreach_batch_writer(
         events, batches, checkpoint=checkpoint, query_name=job_name, trigger_seconds=trigger_seconds

@@ -13,6 +13,7 @@ from pyspark.sql import DataFrame, SparkSession
 
 from retail_lakehouse.catalogue import catalogue
 from retail_lakehouse.config import LoadedConfig, load_config
+from retail_lakehouse.core.table_refs import TableRef
 from retail_lakehouse.io import delta_tables
 from retail_lakehouse.io.delta_tables import current_version
 from retail_lakehouse.ops.run_history import SUCCEEDED
@@ -53,8 +54,8 @@ def config(tmp_path: Path) -> LoadedConfig:
 def merge_lines(spark: SparkSession, loaded: LoadedConfig, lines: DataFrame) -> None:
     """What silver_transaction_lines does: a MERGE on the line key."""
     path = loaded.config.storage.table_path(LINES_TABLE)
-    delta_tables.ensure_table(spark, path, lines.schema, loaded.config.tables[LINES_TABLE])
-    delta_tables.merge(lines, path, ["transaction_id", "line_number"])
+    delta_tables.ensure_table(spark, TableRef(path), lines.schema, loaded.config.tables[LINES_TABLE])
+    delta_tables.merge(lines, TableRef(path), ["transaction_id", "line_number"])
 
 
 def independent_totals(spark: SparkSession, path: str) -> dict[tuple[Any, ...], list[Any]]:
@@ -75,10 +76,10 @@ def test_a_new_day_rewrites_only_that_day_and_a_rerun_commits_nothing(spark: Spa
 
     first = runner.run("gold_sales_daily")
     assert (first.status, first.rows_read, first.rows_written) == (SUCCEEDED, 4, 3), first.error
-    version = current_version(spark, gold)
+    version = current_version(spark, TableRef(gold))
     again = runner.run("gold_sales_daily", force=True)  # run although nothing is new (else: skipped)
     assert (again.status, again.rows_read, again.rows_written) == (SUCCEEDED, 0, 0)
-    assert current_version(spark, gold) == version
+    assert current_version(spark, TableRef(gold)) == version
 
     merge_lines(spark, loaded, rows.lines(spark, DAY_3))
     third = runner.run("gold_sales_daily")

@@ -15,6 +15,7 @@ from pyspark.sql import SparkSession
 
 from retail_lakehouse.catalogue import catalogue
 from retail_lakehouse.config import LoadedConfig, load_config
+from retail_lakehouse.core.table_refs import TableRef
 from retail_lakehouse.inventory.positions import batch_computation, typed_items
 from retail_lakehouse.io.delta_tables import current_version
 from retail_lakehouse.ops.run_history import SKIPPED, SUCCEEDED
@@ -60,7 +61,7 @@ def positions(spark: SparkSession, loaded: LoadedConfig) -> set[tuple[object, ..
 
 def alerts(spark: SparkSession, loaded: LoadedConfig) -> list[tuple[object, ...]]:
     path = loaded.config.storage.table_path(ALERTS)
-    if current_version(spark, path) is None:  # created with the first alert
+    if current_version(spark, TableRef(path)) is None:  # created with the first alert
         return []
     table = spark.read.format("delta").load(path)
     fields = ("store_id", "product_id", "quantity_on_hand", "threshold", "alert_ts", "alert_type")
@@ -131,10 +132,10 @@ def test_pos_supplies_sales_rounds_in_order_late_snapshot_and_late_delta(spark: 
 
     # Nothing new: the stream, run all the same (else it is skipped), reads nothing; no table gets a version.
     tables = (POSITIONS, ALERTS, EVENTS)
-    versions = [current_version(spark, loaded.config.storage.table_path(t)) for t in tables]
+    versions = [current_version(spark, TableRef(loaded.config.storage.table_path(t))) for t in tables]
     assert JobRunner(spark, loaded).run("inventory").status == SKIPPED
     assert run_stream(spark, loaded, force=True) == (0, 0, 0, 0)
-    assert [current_version(spark, loaded.config.storage.table_path(t)) for t in tables] == versions
+    assert [current_version(spark, TableRef(loaded.config.storage.table_path(t))) for t in tables] == versions
 
     # The summary's inventory sections, from the tables above.
     lines = summary_lines(spark, loaded.config)

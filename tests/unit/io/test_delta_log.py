@@ -6,6 +6,7 @@ from delta.tables import DeltaTable
 from pyspark.sql import SparkSession
 
 from retail_lakehouse.config.models import TableSettings
+from retail_lakehouse.core.table_refs import TableRef
 from retail_lakehouse.io import delta_tables
 from retail_lakehouse.io.delta_log import CommitInfo, DeltaLogFiles
 
@@ -15,11 +16,11 @@ TABLE = TableSettings(partition_by=["day"], properties={"delta.checkpointInterva
 def table_of_several_operations(spark: SparkSession, path: str) -> None:
     """Create with rows, appends (a checkpoint every two commits), a merge and a delete, some marked."""
     rows = spark.createDataFrame([(1, "2025-01-01"), (2, "2025-01-02")], "id INT, day STRING")
-    delta_tables.create_with_rows(rows, path, TABLE, commit_marker="created")
+    delta_tables.create_with_rows(rows, TableRef(path), TABLE, commit_marker="created")
     for n in range(3):
-        delta_tables.append(rows, path, TABLE, commit_marker=f"append-{n}")
+        delta_tables.append(rows, TableRef(path), TABLE, commit_marker=f"append-{n}")
     changes = spark.createDataFrame([(2, "2025-01-03"), (9, "2025-01-09")], "id INT, day STRING")
-    delta_tables.merge(changes, path, ["id"], commit_marker="merged")
+    delta_tables.merge(changes, TableRef(path), ["id"], commit_marker="merged")
     DeltaTable.forPath(spark, path).delete("id = 1")
 
 

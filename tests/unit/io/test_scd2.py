@@ -9,6 +9,7 @@ from chispa import assert_df_equality
 from pyspark.sql import DataFrame, SparkSession
 
 from retail_lakehouse.config.models import TableSettings
+from retail_lakehouse.core.table_refs import TableRef
 from retail_lakehouse.io.delta_tables import ensure_table
 from retail_lakehouse.io.scd2 import scd2_columns, scd2_merge
 
@@ -21,7 +22,7 @@ def versions(spark: SparkSession, rows: list[tuple[str, str, datetime]]) -> Data
 
 
 def merge(spark: SparkSession, path: str, rows: list[tuple[str, str, datetime]]) -> int:
-    return scd2_merge(spark, versions(spark, rows), path, ["customer_id"], "valid_from")
+    return scd2_merge(spark, versions(spark, rows), TableRef(path), ["customer_id"], "valid_from")
 
 
 def history(spark: SparkSession, path: str) -> DataFrame:
@@ -38,7 +39,10 @@ def test_two_updates_a_repeated_delivery_and_a_late_older_update(spark: SparkSes
     path = str(tmp_path / "customers")
     first = [("C1", "Oslo", D1), ("C2", "Rome", D1)]
     ensure_table(
-        spark, path, scd2_columns(versions(spark, first), ["customer_id"], "valid_from").schema, TableSettings()
+        spark,
+        TableRef(path),
+        scd2_columns(versions(spark, first), ["customer_id"], "valid_from").schema,
+        TableSettings(),
     )
 
     assert merge(spark, path, first) == 2

@@ -10,6 +10,7 @@ from pyspark.sql.types import ArrayType, LongType, StringType, StructField, Stru
 
 from retail_lakehouse.config.models import TableSettings
 from retail_lakehouse.core.errors import SchemaChangeError
+from retail_lakehouse.core.table_refs import TableRef
 from retail_lakehouse.io.schema_evolution import evolve_schema
 
 ORIGINAL = "store_id STRING, square_feet INT"
@@ -29,7 +30,7 @@ def schema(ddl: str) -> StructType:
 
 def test_a_new_column_is_added_as_nullable_and_old_rows_read_null(spark: SparkSession, tmp_path: Path) -> None:
     path = table_with_one_row(spark, tmp_path)
-    evolve_schema(spark, path, schema(f"{ORIGINAL}, region STRING"), TableSettings(), "silver/stores")
+    evolve_schema(spark, TableRef(path), schema(f"{ORIGINAL}, region STRING"), TableSettings(), "silver/stores")
     table = spark.read.format("delta").load(path)
     assert [(f.name, f.dataType.simpleString(), f.nullable) for f in table.schema.fields][-1] == (
         "region",
@@ -42,7 +43,9 @@ def test_a_new_column_is_added_as_nullable_and_old_rows_read_null(spark: SparkSe
 def test_a_changed_type_fails_naming_the_column_and_both_types(spark: SparkSession, tmp_path: Path) -> None:
     path = table_with_one_row(spark, tmp_path)
     with pytest.raises(SchemaChangeError) as error:
-        evolve_schema(spark, path, schema("store_id STRING, square_feet STRING"), TableSettings(), "silver/stores")
+        evolve_schema(
+            spark, TableRef(path), schema("store_id STRING, square_feet STRING"), TableSettings(), "silver/stores"
+        )
     assert str(error.value) == (
         "silver/stores: column square_feet changes type from int to string; change the feed's schema back, "
         "or migrate the table first"
@@ -53,7 +56,11 @@ def test_a_table_whose_policy_is_fail_refuses_new_columns(spark: SparkSession, t
     path = table_with_one_row(spark, tmp_path)
     with pytest.raises(SchemaChangeError, match="new column\\(s\\) region are not in the table"):
         evolve_schema(
-            spark, path, schema(f"{ORIGINAL}, region STRING"), TableSettings(schema_evolution="fail"), "silver/stores"
+            spark,
+            TableRef(path),
+            schema(f"{ORIGINAL}, region STRING"),
+            TableSettings(schema_evolution="fail"),
+            "silver/stores",
         )
     assert spark.read.format("delta").load(path).columns == ["store_id", "square_feet"]
 
@@ -74,7 +81,7 @@ def test_nullability_inside_a_type_is_not_a_type_change(
         ]
     )
 
-    evolve_schema(spark, path, incoming, TableSettings(), "gold/frequent_itemsets")
+    evolve_schema(spark, TableRef(path), incoming, TableSettings(), "gold/frequent_itemsets")
     spark.createDataFrame([(["c"], 3)], incoming).write.format("delta").mode("overwrite").save(path)
 
     assert [tuple(r) for r in spark.read.format("delta").load(path).collect()] == [(["c"], 3)]
@@ -84,4 +91,4 @@ def test_a_changed_element_type_is_a_type_change(spark: SparkSession, tmp_path: 
     path = str(tmp_path / "itemsets")
     spark.createDataFrame([(["a"],)], "items ARRAY<STRING>").write.format("delta").save(path)
     with pytest.raises(SchemaChangeError, match="column items changes type from array<string> to array<int>"):
-        evolve_schema(spark, path, schema("items ARRAY<INT>"), TableSettings(), "gold/frequent_itemsets")
+        evolve_schema(spark, TableRef(path), schema("items ARRAY<INT>"), TableSettings(), "gold/frequent_itemsets")

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 from pyspark.sql import SparkSession
 
+from retail_lakehouse.core.table_refs import TableRef
 from retail_lakehouse.io.storage_state import (
     ABSENT,
     delta_state_from_history,
@@ -24,33 +25,33 @@ StateOf = Callable[[SparkSession, str], str]
 
 @pytest.mark.parametrize("state_of", [delta_table_state, delta_state_from_history], ids=["local", "history"])
 def test_a_table_state_follows_data_changes_and_not_compaction(
-    spark: SparkSession, tmp_path: Path, state_of: StateOf
+    spark: SparkSession, tmp_path: Path, state_of: Callable[[SparkSession, TableRef], str]
 ) -> None:
     path = str(tmp_path / "sales")
-    assert state_of(spark, path) == ABSENT
+    assert state_of(spark, TableRef(path)) == ABSENT
 
     spark.createDataFrame([(1,), (2,)], "id INT").write.format("delta").save(path)
-    created = state_of(spark, path)
+    created = state_of(spark, TableRef(path))
     spark.createDataFrame([(3,)], "id INT").write.format("delta").mode("append").save(path)
-    appended = state_of(spark, path)
+    appended = state_of(spark, TableRef(path))
     assert (created.split("@")[0], appended.split("@")[0]) == ("v0", "v1")
 
     spark.sql(f"OPTIMIZE delta.`{path}`")  # rewrites the files, not the rows: version 2, same state
     assert spark.sql(f"DESCRIBE HISTORY delta.`{path}` LIMIT 1").first()["version"] == 2  # type: ignore[index]
-    assert state_of(spark, path) == appended
+    assert state_of(spark, TableRef(path)) == appended
 
     spark.sql(f"DELETE FROM delta.`{path}` WHERE id = 1")
-    assert state_of(spark, path).split("@")[0] == "v3"
+    assert state_of(spark, TableRef(path)).split("@")[0] == "v3"
 
 
 def test_a_table_recreated_to_the_same_version_has_another_state(spark: SparkSession, tmp_path: Path) -> None:
     path = tmp_path / "sales"
     spark.createDataFrame([(1,)], "id INT").write.format("delta").save(str(path))
-    first = delta_table_state(spark, str(path))
+    first = delta_table_state(spark, TableRef(str(path)))
     for file in sorted(path.rglob("*"), reverse=True):
         file.unlink() if file.is_file() else file.rmdir()
     spark.createDataFrame([(2,)], "id INT").write.format("delta").save(str(path))
-    assert delta_table_state(spark, str(path)) != first
+    assert delta_table_state(spark, TableRef(str(path))) != first
 
 
 @pytest.mark.parametrize("state_of", [folder_state, folder_state_from_listing], ids=["local", "listing"])

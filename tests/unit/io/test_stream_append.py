@@ -9,6 +9,7 @@ from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
 from retail_lakehouse.config.models import TableSettings
+from retail_lakehouse.core.table_refs import TableRef
 from retail_lakehouse.io.stream_append import CheckpointState, StreamOutcome, append_stream, read_checkpoint_state
 
 TABLE = TableSettings(
@@ -35,7 +36,7 @@ def run(spark: SparkSession, df: DataFrame, tmp_path: Path, run_id: str | None =
     return append_stream(
         spark,
         df,
-        str(tmp_path / "table"),
+        TableRef(str(tmp_path / "table")),
         checkpoint=str(tmp_path / "checkpoint"),
         table=TABLE,
         query_name="q",

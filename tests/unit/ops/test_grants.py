@@ -18,8 +18,14 @@ from retail_lakehouse.ops.grants import GrantFailedError, apply_statements, gran
 from tests.helpers import minimal_base, write_conf
 
 
-def small_config(tmp_path: Path, **access: Any) -> LakehouseConfig:
+def small_config(
+    tmp_path: Path, *, catalog: str | None = "shop", schemas: dict[str, str] | None = None, **access: Any
+) -> LakehouseConfig:
     base = minimal_base(tmp_path / "lake", tmp_path / "landing")
+    if catalog is not None:
+        base["lakehouse"]["storage"]["catalog"] = catalog
+    if schemas is not None:
+        base["lakehouse"]["storage"]["schemas"] = schemas
     base["tables"]["tables"]["bronze/stores"]["columns"] = {
         "manager_email": {"classification": "Confidential-PII"},
         "opened_on": {"classification": "Confidential-PII", "type": "date"},
@@ -28,7 +34,6 @@ def small_config(tmp_path: Path, **access: Any) -> LakehouseConfig:
     }
     base["tables"]["tables"]["gold/sales"] = {}
     base["lakehouse"]["access"] = {
-        "catalog": "shop",
         "roles": {
             "engineers": {"group": "eng", "sees_pii": True, "areas": {"bronze": "write", "gold": "write"}},
             "analysts": {"group": "ana", "areas": {"gold": "read"}},
@@ -75,6 +80,11 @@ def test_without_any_pii_reader_pii_masks_read_null_for_everyone(tmp_path: Path)
     ) in grant_statements(config)
 
 
+def test_without_a_catalog_the_setting_to_set_is_named(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match=r"^storage\.catalog is not set: the Unity Catalog catalog"):
+        grant_statements(small_config(tmp_path, catalog=None))
+
+
 def test_a_role_with_areas_but_no_group_is_named(tmp_path: Path) -> None:
     config = small_config(tmp_path, roles={"analysts": {"areas": {"gold": "read"}}})
     with pytest.raises(ConfigError, match=r"access\.roles\.analysts\.group is not set"):
@@ -100,7 +110,7 @@ def test_the_three_level_names_read_the_tables_in_a_local_spark_catalog(spark: S
         assert [tuple(r) for r in spark.sql(f"SELECT * FROM spark_catalog.g_{suffix}.sales").collect()] == [
             ("S1", 10.5)
         ]
-        # A write through the path is seen through the name: the jobs keep writing paths.
+        # A write through the path is seen through the name: tables written by path before stay readable.
         stores.write.format("delta").mode("append").save(str(tmp_path / "lake/bronze/stores"))
         assert spark.table(f"spark_catalog.b_{suffix}.stores").count() == 2
     finally:

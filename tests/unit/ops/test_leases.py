@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from pyspark.sql import SparkSession
 
-from retail_lakehouse.config.models import LeaseSettings
+from retail_lakehouse.config.models import LeaseSettings, StorageSettings
 from retail_lakehouse.core.errors import LeaseHeldError
 from retail_lakehouse.ops.leases import Leases
 
@@ -19,7 +19,7 @@ SETTINGS = LeaseSettings(expire_seconds=60, wait_seconds=0)
 
 
 def test_a_held_lease_is_refused_naming_its_holder_then_free_once_released(spark: SparkSession, tmp_path: Path) -> None:
-    ops = str(tmp_path / "_ops")
+    ops = StorageSettings(landing=str(tmp_path / "landing"), root=str(tmp_path))
     first = Leases(spark, ops, SETTINGS, "lakehouse pipeline daily on host-a pid 1")
     second = Leases(spark, ops, SETTINGS, "lakehouse run on host-b pid 2")
     first.acquire(["silver_stores", "bronze_stores"], wait_seconds=0, what="pipeline daily")
@@ -43,7 +43,7 @@ def test_a_held_lease_is_refused_naming_its_holder_then_free_once_released(spark
 
 
 def test_an_expired_lease_is_taken_over(spark: SparkSession, tmp_path: Path) -> None:
-    ops = str(tmp_path / "_ops")
+    ops = StorageSettings(landing=str(tmp_path / "landing"), root=str(tmp_path))
     now = datetime.now(UTC)
     dead = Leases(spark, ops, SETTINGS, "a run that died", clock=lambda: now - timedelta(seconds=61))
     dead.acquire(["inventory"], wait_seconds=0, what="stream inventory")
@@ -56,7 +56,7 @@ def test_an_expired_lease_is_taken_over(spark: SparkSession, tmp_path: Path) -> 
 
 
 def test_of_two_runs_racing_for_a_lease_exactly_one_wins(spark: SparkSession, tmp_path: Path) -> None:
-    ops = str(tmp_path / "_ops")
+    ops = StorageSettings(landing=str(tmp_path / "landing"), root=str(tmp_path))
     outcomes: dict[str, str] = {}
     winners: list[Leases] = []
 
@@ -85,11 +85,11 @@ def test_of_two_runs_racing_for_a_lease_exactly_one_wins(spark: SparkSession, tm
 def test_a_holder_that_lost_its_lease_says_so(
     spark: SparkSession, tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
-    ops = str(tmp_path / "_ops")
+    ops = StorageSettings(landing=str(tmp_path / "landing"), root=str(tmp_path))
     holder = Leases(spark, ops, LeaseSettings(expire_seconds=10), "paused run")
     holder.acquire(["gold_customer_360"], wait_seconds=0, what="run")
     # Another run took it over while this one was paused beyond the expiry.
-    spark.sql(f"UPDATE delta.`{ops}/leases` SET owner = 'someone else'")
+    spark.sql(f"UPDATE {ops.ops_table('leases').identifier} SET owner = 'someone else'")
     with caplog.at_level("ERROR", logger="retail_lakehouse.leases"):
         deadline = time.monotonic() + 20
         while "lost the lease of some of gold_customer_360" not in caplog.text and time.monotonic() < deadline:
@@ -99,11 +99,13 @@ def test_a_holder_that_lost_its_lease_says_so(
 
 
 def test_a_stopped_holder_on_this_machine_is_taken_over_at_once(spark: SparkSession, tmp_path: Path) -> None:
-    ops = str(tmp_path / "_ops")
+    ops = StorageSettings(landing=str(tmp_path / "landing"), root=str(tmp_path))
     killed = Leases(spark, ops, SETTINGS, "a stream killed with SIGKILL")
     killed.acquire(["inventory"], wait_seconds=0, what="stream inventory")
     killed._stop.set()
-    spark.sql(f"UPDATE delta.`{ops}/leases` SET pid = {dead_pid()}")  # as if another process, since ended
+    spark.sql(
+        f"UPDATE {ops.ops_table('leases').identifier} SET pid = {dead_pid()}"
+    )  # as if another process, since ended
     successor = Leases(spark, ops, SETTINGS, "restarted stream")
     successor.acquire(["inventory"], wait_seconds=0, what="stream inventory")  # no wait for the expiry
     (lease,) = successor.current(["inventory"])

@@ -8,6 +8,7 @@ import pytest
 from delta.tables import DeltaTable
 from pyspark.sql import SparkSession
 
+from retail_lakehouse.config.models import StorageSettings
 from retail_lakehouse.ops.run_history import SUCCEEDED, JobRun, RunHistory
 
 
@@ -17,20 +18,20 @@ def job_run(run_id: str, rows: int) -> JobRun:
 
 
 def test_runs_recorded_in_the_background_are_all_written_once_waited_for(spark: SparkSession, tmp_path: Path) -> None:
-    history = RunHistory(spark, str(tmp_path / "_ops"))
+    history = RunHistory(spark, StorageSettings(landing=str(tmp_path / "landing"), root=str(tmp_path)))
     for n in range(3):
         history.record_in_background(job_run(f"r{n}", n))
     history.record(job_run("r3", 3))  # waits for the queued ones first
     history.record_in_background(job_run("r4", 4))
     history.wait()
-    rows = spark.read.format("delta").load(history.path).select("run_id", "rows_written").collect()
+    rows = spark.read.format("delta").load(history.table.path).select("run_id", "rows_written").collect()
     assert sorted((r.run_id, r.rows_written) for r in rows) == [(f"r{n}", n) for n in range(5)]
 
 
 def test_a_failed_background_write_is_raised_by_wait_once(spark: SparkSession, tmp_path: Path) -> None:
     blocker = tmp_path / "not_a_folder"
     blocker.write_text("a file where the run history's folder would be")
-    history = RunHistory(spark, str(blocker / "_ops"))
+    history = RunHistory(spark, StorageSettings(landing=str(blocker / "landing"), root=str(blocker)))
     history.record_in_background(job_run("r0", 0))
     with pytest.raises(Exception, match="not_a_folder"):
         history.wait()
@@ -40,26 +41,31 @@ def test_a_failed_background_write_is_raised_by_wait_once(spark: SparkSession, t
 def test_runs_queued_in_the_background_share_a_commit_written_at_once_when_waited_for(
     spark: SparkSession, tmp_path: Path
 ) -> None:
-    history = RunHistory(spark, str(tmp_path / "_ops"), background_write_seconds=600)
+    history = RunHistory(
+        spark, StorageSettings(landing=str(tmp_path / "landing"), root=str(tmp_path)), background_write_seconds=600
+    )
     started = time.monotonic()
     for n in range(3):
         history.record_in_background(job_run(f"r{n}", n))
     history.wait()
     assert time.monotonic() - started < 120  # not the ten minutes the runs could have waited
-    writes = DeltaTable.forPath(spark, history.path).history().where("operation = 'WRITE'").collect()
+    writes = DeltaTable.forPath(spark, history.table.path).history().where("operation = 'WRITE'").collect()
     assert [int(w["operationMetrics"]["numOutputRows"]) for w in writes] == [3]
 
 
 def test_runs_queued_in_the_background_are_written_without_waiting_for_them(
     spark: SparkSession, tmp_path: Path
 ) -> None:
-    history = RunHistory(spark, str(tmp_path / "_ops"), background_write_seconds=0.1)
+    history = RunHistory(
+        spark, StorageSettings(landing=str(tmp_path / "landing"), root=str(tmp_path)), background_write_seconds=0.1
+    )
     history.record_in_background(job_run("r0", 0))
     deadline = time.monotonic() + 60
     while (
-        not DeltaTable.isDeltaTable(spark, history.path) or spark.read.format("delta").load(history.path).count() == 0
+        not DeltaTable.isDeltaTable(spark, history.table.path)
+        or spark.read.format("delta").load(history.table.path).count() == 0
     ):
         assert time.monotonic() < deadline, "the queued run was never written"
         time.sleep(0.2)
-    assert [r.run_id for r in spark.read.format("delta").load(history.path).collect()] == ["r0"]
+    assert [r.run_id for r in spark.read.format("delta").load(history.table.path).collect()] == ["r0"]
     history.wait()

@@ -17,6 +17,7 @@ from pyspark.sql.streaming.listener import (
     QueryTerminatedEvent,
 )
 
+from retail_lakehouse.core.table_refs import TableRef
 from retail_lakehouse.io.delta_tables import current_version
 from retail_lakehouse.ops.run_history import FAILED, SKIPPED, SUCCEEDED
 from retail_lakehouse.runner.jobs import JobRunner
@@ -139,13 +140,13 @@ def test_a_pipeline_with_nothing_new_takes_no_lease(spark: SparkSession, tmp_pat
     loaded = lakehouse_config(tmp_path, landing, extra_jobs={"silver_stores": job})
     first = run_pipeline(JobRunner(spark, loaded), "all")
     leases = f"{loaded.config.storage.ops_root}/leases"
-    version = current_version(spark, leases)
+    version = current_version(spark, TableRef(leases))
 
     again = run_pipeline(JobRunner(spark, loaded), "all")
 
     assert [(r.job, r.status) for r in first.runs] == [("bronze_stores", SUCCEEDED), ("silver_stores", SUCCEEDED)]
     assert [(r.job, r.status) for r in again.runs] == [("bronze_stores", SKIPPED), ("silver_stores", SKIPPED)]
-    assert current_version(spark, leases) == version
+    assert current_version(spark, TableRef(leases)) == version
     forced = run_pipeline(JobRunner(spark, loaded), "all", force=True)
     assert [r.status for r in forced.runs] == [SUCCEEDED, SUCCEEDED]
-    assert current_version(spark, leases) > version
+    assert current_version(spark, TableRef(leases)) > version

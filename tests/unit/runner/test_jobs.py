@@ -6,6 +6,7 @@ from pathlib import Path
 from chispa import assert_df_equality
 from pyspark.sql import SparkSession
 
+from retail_lakehouse.core.table_refs import TableRef
 from retail_lakehouse.io.delta_tables import current_version
 from retail_lakehouse.ops.run_history import FAILED, SKIPPED, SUCCEEDED
 from retail_lakehouse.runner.jobs import JobRunner, describe_error
@@ -24,13 +25,13 @@ def test_incremental_ingestion_takes_only_new_files(spark: SparkSession, tmp_pat
 
     first = runner.run("bronze_stores")
     assert (first.status, first.rows_read, first.rows_written) == (SUCCEEDED, 4, 4)
-    version = current_version(spark, bronze)
+    version = current_version(spark, TableRef(bronze))
 
     again = runner.run("bronze_stores")  # no new file: not run at all
     assert (again.status, again.rows_read, again.rows_written) == (SKIPPED, 0, 0)
     forced = runner.run("bronze_stores", force=True)  # run: the checkpoint knows every file
     assert (forced.status, forced.rows_read, forced.rows_written) == (SUCCEEDED, 0, 0)
-    assert current_version(spark, bronze) == version  # nothing committed
+    assert current_version(spark, TableRef(bronze)) == version  # nothing committed
 
     day2 = landing / "stores" / "2025-01-02"
     day2.mkdir()
@@ -56,7 +57,7 @@ def test_rerun_after_a_crash_between_commit_and_checkpoint_repeats_nothing(
     runner = JobRunner(spark, loaded)
     first = runner.run("bronze_stores")
     bronze = loaded.config.storage.table_path("bronze/stores")
-    version = current_version(spark, bronze)
+    version = current_version(spark, TableRef(bronze))
     # A process killed after the Delta commit but before the checkpoint's commit entry: the batch is
     # planned again on restart, and the sink must recognise it as already written.
     commits = Path(loaded.config.storage.checkpoint_root) / "bronze_stores" / "commits"
@@ -64,7 +65,7 @@ def test_rerun_after_a_crash_between_commit_and_checkpoint_repeats_nothing(
         entry.unlink()
     rerun = runner.run("bronze_stores")
     assert (first.rows_written, rerun.status, rerun.rows_read, rerun.rows_written) == (4, SUCCEEDED, 0, 0)
-    assert current_version(spark, bronze) == version
+    assert current_version(spark, TableRef(bronze)) == version
     assert spark.read.format("delta").load(bronze).count() == 4
 
 
@@ -194,7 +195,7 @@ def test_a_column_without_a_type_is_refused_before_anything_is_written(
         "UntypedColumnError: silver/broken: transform test.untyped gives column(s) note without a type "
         "(a bare null literal); cast them to the type they hold",
     )
-    assert current_version(spark, loaded.config.storage.table_path("silver/broken")) is None
+    assert current_version(spark, TableRef(loaded.config.storage.table_path("silver/broken"))) is None
 
 
 def test_describe_error_of_a_py4j_error_gives_the_java_error_and_its_root_cause() -> None:
