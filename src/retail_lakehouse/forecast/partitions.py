@@ -34,8 +34,15 @@ def department_code(category: pd.Series) -> pd.Series:
     return category.fillna("Unknown").map(lambda name: zlib.crc32(str(name).encode()) % 1000)
 
 
+def _in_series_order(rows: pd.DataFrame) -> pd.DataFrame:
+    """The rows ordered by series and date. Spark hands a task its rows in whatever order its shuffle
+    delivered them (another on a cluster than in local mode), and LightGBM's bins and histogram sums
+    depend on the order of its training rows: without one fixed order the same data gave other forecasts."""
+    return rows.sort_values([*SERIES, "date"], kind="mergesort").reset_index(drop=True)
+
+
 def _prepared(history: pd.DataFrame) -> pd.DataFrame:
-    out = history.assign(date=pd.to_datetime(history["date"]).dt.date)
+    out = _in_series_order(history.assign(date=pd.to_datetime(history["date"]).dt.date))
     out["department_code"] = department_code(out["category"])
     out["is_holiday"] = out["is_holiday"].fillna(False).astype(bool)
     out["stock_out"] = out["stock_out"].fillna(False).astype(bool)
@@ -96,10 +103,12 @@ def forecast_partition(
     history = _prepared(history)
     if history.empty or future.empty:
         return pd.DataFrame(columns=FORECAST_COLUMNS)
-    future = future.assign(
-        date=pd.to_datetime(future["date"]).dt.date,
-        department_code=department_code(future["category"]),
-        is_holiday=future["is_holiday"].fillna(False).astype(bool),
+    future = _in_series_order(
+        future.assign(
+            date=pd.to_datetime(future["date"]).dt.date,
+            department_code=department_code(future["category"]),
+            is_holiday=future["is_holiday"].fillna(False).astype(bool),
+        )
     )
     chosen = history.drop_duplicates(SERIES)[[*SERIES, "category", "chosen_model"]]
     chosen = chosen.assign(chosen_model=chosen["chosen_model"].fillna("lightgbm"))
