@@ -54,11 +54,6 @@ NO_TABLE_CONDITIONS = frozenset(
 )
 
 
-def table_identifier(ref: TableRef) -> str:
-    """The SQL name of the table: `catalog`.`schema`.`table`, or delta.`path`."""
-    return ref.identifier
-
-
 def quoted(column: str) -> str:
     return quoted_identifier(column)
 
