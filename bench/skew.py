@@ -1,7 +1,11 @@
-"""Benchmark: skew in the heaviest jobs. Runs each job (forced: the whole of its work, as on its first
-day) on an existing lakehouse with Spark's UI on, then reads every stage's task times from Spark's
-monitoring REST API and prints, per job, its stages with the largest task against the median task, with
-adaptive execution on (Spark's default, ours) and off (the baseline), side by side.
+"""Benchmark: skew in the heaviest jobs. Runs each job on an existing lakehouse with Spark's UI on, as on
+its first day: its table, its quarantine table and its checkpoint are removed first, so an incremental
+job reads its whole source again (a forced run with nothing new would read nothing). Then reads every
+stage's task times from Spark's monitoring REST API and prints, per job, its stages with the largest task
+against the median task, with adaptive execution on (Spark's default, ours) and off (the baseline), side
+by side, each mode in a fresh process. The jobs run upstream first, so each reads what the one before
+rebuilt. For each job: its stage count, the skewed ones, the ones of a single task (adaptive execution
+coalesces a small shuffle into one), and its three stages with the longest tasks.
 
     .venv/bin/python bench/skew.py WORKDIR [--jobs silver_transaction_lines gold_customer_360 ...]
 
@@ -17,14 +21,17 @@ import argparse
 import datetime as dt
 import json
 import os
-import statistics
+import shutil
+import subprocess
+import sys
 import time
 import urllib.request
 from pathlib import Path
 from typing import Any
 
 from retail_lakehouse.catalogue import catalogue
-from retail_lakehouse.config.loader import load_config
+from retail_lakehouse.config.loader import LoadedConfig, load_config
+from retail_lakehouse.core.columns import QUARANTINE_SUFFIX
 from retail_lakehouse.runner.jobs import JobRunner
 from retail_lakehouse.runtime.local_process import free_port
 from retail_lakehouse.runtime.spark import get_spark_session
@@ -42,6 +49,7 @@ HEAVIEST = [
 ]
 SKEW_RATIO = 3.0
 SKEW_MIN_MS = 1000
+HEAVY_STAGES = 3
 
 
 def rest(port: int, path: str) -> Any:
@@ -60,7 +68,7 @@ def stages_between(port: int, app: str, started: float, ended: float) -> list[di
     stages = []
     for stage_id in sorted(stage_ids):
         for attempt in rest(port, f"/applications/{app}/stages/{stage_id}"):
-            if attempt.get("status") != "COMPLETE" or attempt.get("numCompleteTasks", 0) < 2:
+            if attempt.get("status") != "COMPLETE" or attempt.get("numCompleteTasks", 0) < 1:
                 continue
             summary = rest(
                 port, f"/applications/{app}/stages/{stage_id}/{attempt['attemptId']}/taskSummary?quantiles=0.5,1.0"
@@ -83,11 +91,28 @@ def _epoch(stamp: str) -> float:
     return dt.datetime.strptime(stamp[:23], "%Y-%m-%dT%H:%M:%S.%f").replace(tzinfo=dt.UTC).timestamp()
 
 
+def remove_outputs(loaded: LoadedConfig, job_name: str) -> None:
+    """The job's table, quarantine table and checkpoint (local paths), so its next run does all its work."""
+    storage = loaded.config.storage
+    output = loaded.config.jobs[job_name].output
+    for folder in (
+        storage.table_path(output),
+        storage.table_path(output + QUARANTINE_SUFFIX),
+        f"{storage.checkpoint_root}/{job_name}",
+    ):
+        shutil.rmtree(folder, ignore_errors=True)
+
+
 def measure(workdir: Path, jobs: list[str], adaptive: bool) -> dict[str, tuple[float, list[dict[str, Any]]]]:
     port = free_port()
     os.chdir(workdir)  # the local configuration's relative roots
     os.environ.setdefault("LAKEHOUSE_SECRET_CARD_TOKEN_KEY", "bench-only-card-token-key")
-    loaded = load_config(transforms=catalogue(), conf_dir=REPO_ROOT / "conf")
+    # The demo's forecast scope (the top 20 products of every store), as `make demo` builds the lakehouse.
+    loaded = load_config(
+        transforms=catalogue(),
+        conf_dir=REPO_ROOT / "conf",
+        set_overrides=["jobs.gold_demand_features.params.top_products=20"],
+    )
     settings = loaded.config.spark
     conf = {**settings.conf, "spark.ui.port": str(port), "spark.sql.adaptive.enabled": str(adaptive).lower()}
     spark = get_spark_session(settings.model_copy(update={"session": "local", "ui_enabled": True, "conf": conf}))
@@ -96,6 +121,7 @@ def measure(workdir: Path, jobs: list[str], adaptive: bool) -> dict[str, tuple[f
     found = {}
     try:
         for name in jobs:
+            remove_outputs(loaded, name)
             started = time.time() - 1
             run = runner.run(name, force=True)
             ended = time.time() + 1
@@ -109,32 +135,61 @@ def measure(workdir: Path, jobs: list[str], adaptive: bool) -> dict[str, tuple[f
     return found
 
 
+def heaviest_stages(stages: list[dict[str, Any]], count: int) -> list[dict[str, Any]]:
+    """The stages with the longest tasks: where skew would cost time (a 6 ms task 3 times its median
+    does not)."""
+    return sorted(stages, key=lambda stage: stage["max_ms"], reverse=True)[:count]
+
+
+def skewed(stages: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [s for s in stages if s["max_ms"] > SKEW_MIN_MS and s["max_ms"] > SKEW_RATIO * s["median_ms"]]
+
+
+def stage_text(stage: dict[str, Any]) -> str:
+    ratio = stage["max_ms"] / max(stage["median_ms"], 1.0)
+    return (
+        f"stage {stage['stage']} {stage['name']}: {stage['tasks']} tasks, largest {stage['max_ms']:,.0f} ms, "
+        f"median {stage['median_ms']:,.0f} ms ({ratio:.1f}x)"
+    )
+
+
+def report(jobs: list[str], off: dict[str, Any], on: dict[str, Any]) -> None:
+    print(f"{'job':<28} {'AQE off s':>9} {'AQE on s':>9}  stages (AQE on): count, skewed, single-task")
+    for name in jobs:
+        (off_seconds, off_stages), (on_seconds, on_stages) = off[name], on[name]
+        single = sum(1 for stage in on_stages if stage["tasks"] == 1)
+        print(
+            f"{name:<28} {off_seconds:>9.1f} {on_seconds:>9.1f}  {len(on_stages)}, {len(skewed(on_stages))}, {single}"
+            f"   (AQE off: {len(off_stages)}, {len(skewed(off_stages))}, "
+            f"{sum(1 for stage in off_stages if stage['tasks'] == 1)})"
+        )
+    for label, results in (("AQE on", on), ("AQE off", off)):
+        print(f"\nthe {HEAVY_STAGES} stages with the longest tasks per job, {label}:")
+        for name in jobs:
+            print(f"  {name}")
+            for stage in heaviest_stages(results[name][1], HEAVY_STAGES):
+                print(f"    {stage_text(stage)}")
+            for stage in skewed(results[name][1]):
+                print(f"    skewed: {stage_text(stage)}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("workdir", type=Path)
     parser.add_argument("--jobs", nargs="+", default=HEAVIEST)
+    parser.add_argument("--adaptive", choices=("on", "off"), help=argparse.SUPPRESS)  # a child: one mode
     args = parser.parse_args()
     workdir = args.workdir.resolve()
-    results = {adaptive: measure(workdir, args.jobs, adaptive) for adaptive in (False, True)}
-    print(f"{'job':<28} {'AQE off s':>9} {'AQE on s':>9}  stages (AQE on): worst max/median task, skewed")
-    for name in args.jobs:
-        off_seconds, _ = results[False][name]
-        on_seconds, stages = results[True][name]
-        ratios = [s["max_ms"] / max(s["median_ms"], 1.0) for s in stages]
-        worst = max(stages, key=lambda s: s["max_ms"] / max(s["median_ms"], 1.0), default=None)
-        skewed = [s for s in stages if s["max_ms"] > SKEW_MIN_MS and s["max_ms"] > SKEW_RATIO * s["median_ms"]]
-        worst_text = (
-            f"{worst['name']} {worst['max_ms']:.0f}/{worst['median_ms']:.0f} ms ({worst['tasks']} tasks)"
-            if worst
-            else "-"
-        )
-        median_ratio = statistics.median(ratios) if ratios else 0.0
-        print(
-            f"{name:<28} {off_seconds:>9.1f} {on_seconds:>9.1f}  {len(stages)} stages, median ratio "
-            f"{median_ratio:.1f}, worst {worst_text}, skewed: {len(skewed)}"
-        )
-        for stage in skewed:
-            print(f"{'':<50} skewed: {stage['name']} {stage['max_ms']:.0f}/{stage['median_ms']:.0f} ms")
+    if args.adaptive is not None:
+        found = measure(workdir, args.jobs, args.adaptive == "on")
+        (workdir / f"skew-{args.adaptive}.json").write_text(json.dumps(found))
+        return
+    # Each mode in a process of its own: a fresh JVM each, in the same state when its first job starts.
+    for mode in ("off", "on"):
+        command = [sys.executable, __file__, str(workdir), "--adaptive", mode, "--jobs", *args.jobs]
+        subprocess.run(command, check=True)
+    off, on = (json.loads((workdir / f"skew-{mode}.json").read_text()) for mode in ("off", "on"))
+    report(args.jobs, off, on)
 
 
 if __name__ == "__main__":

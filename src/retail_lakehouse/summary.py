@@ -9,7 +9,7 @@ from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
 from retail_lakehouse.config.models import LakehouseConfig
-from retail_lakehouse.io.delta_tables import current_version, read
+from retail_lakehouse.io.delta_tables import exists, read
 
 TOP = 5
 
@@ -123,7 +123,7 @@ def summary_lines(spark: SparkSession, config: LakehouseConfig) -> list[str]:
     for title, table, render in SECTIONS:
         ref = config.storage.table_ref(table)
         lines.append(f"{title} ({table}):")
-        if current_version(spark, ref) is None:
+        if not exists(spark, ref):
             lines.append(f"  not built yet: run `{BUILT_BY.get(table, 'lakehouse pipeline analytics')}`")
             continue
         body = render(read(spark, ref))

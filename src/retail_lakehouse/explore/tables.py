@@ -25,11 +25,7 @@ class Lakehouse:
         return delta_tables.read(self.spark, self.config.storage.table_ref(name))
 
     def exists(self, name: str) -> bool:
-        try:
-            self.table(name).schema  # noqa: B018 - resolving the schema reads the Delta log
-        except Exception:  # a missing path raises AnalysisException, or another type under Connect
-            return False
-        return True
+        return delta_tables.exists(self.spark, self.config.storage.table_ref(name))
 
     def tables_of(self, layer: str) -> list[str]:
         """The configured tables of a layer that exist, in configuration order."""

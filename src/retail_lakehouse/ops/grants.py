@@ -18,6 +18,7 @@ from typing import Protocol
 
 from retail_lakehouse.config.models import LAYERS, OPS_AREA, ColumnSettings, LakehouseConfig, StorageSettings
 from retail_lakehouse.core.errors import ConfigError, LakehouseError
+from retail_lakehouse.core.table_refs import quoted_identifier
 
 
 class SqlSession(Protocol):
@@ -26,17 +27,29 @@ class SqlSession(Protocol):
 
 @dataclass(frozen=True)
 class Names:
-    catalog: str
+    """The quoted SQL names of the catalog, its schemas, tables and mask functions."""
+
     storage: StorageSettings
+    catalog: str  # quoted
+
+    @classmethod
+    def of(cls, storage: StorageSettings) -> Names:
+        if storage.catalog is None:
+            raise ConfigError(
+                "storage.catalog is not set: the Unity Catalog catalog that holds the tables (jobs then address "
+                "them as catalog.schema.table); set it in conf/<env>/lakehouse.yaml or with --set "
+                "storage.catalog=NAME"
+            )
+        return cls(storage, quoted_identifier(storage.catalog))
 
     def schema(self, area: str) -> str:
-        return f"`{self.catalog}`.`{self.storage.schemas[area]}`"
+        return f"{self.catalog}.{quoted_identifier(self.storage.schemas[area])}"
 
     def table(self, table: str) -> str:
         return self.storage.table_ref(table).identifier  # the name the jobs read and write
 
     def mask(self, kind: str, sql_type: str) -> str:
-        return f"{self.schema(OPS_AREA)}.`mask_{kind}_{sql_type}`"
+        return f"{self.schema(OPS_AREA)}.{quoted_identifier(f'mask_{kind}_{sql_type}')}"
 
 
 def _literal(text: str) -> str:
@@ -65,14 +78,9 @@ def _mask_function(names: Names, kind: str, sql_type: str, readers: list[str]) -
 
 def grant_statements(config: LakehouseConfig) -> list[str]:
     access = config.access
-    if config.storage.catalog is None:
-        raise ConfigError(
-            "storage.catalog is not set: the Unity Catalog catalog that holds the tables (jobs then address "
-            "them as catalog.schema.table); set it in conf/<env>/lakehouse.yaml or with --set storage.catalog=NAME"
-        )
-    names = Names(config.storage.catalog, config.storage)
+    names = Names.of(config.storage)
     areas = [*LAYERS, OPS_AREA]
-    statements = [f"CREATE CATALOG IF NOT EXISTS `{names.catalog}`"]
+    statements = [f"CREATE CATALOG IF NOT EXISTS {names.catalog}"]
     statements += [f"CREATE SCHEMA IF NOT EXISTS {names.schema(area)}" for area in areas]
     for table in config.tables:
         location = config.storage.table_path(table)
@@ -84,8 +92,8 @@ def grant_statements(config: LakehouseConfig) -> list[str]:
             continue
         if not role.group:
             raise ConfigError(f"access.roles.{role_name}.group is not set: the Unity Catalog group to grant to")
-        group = f"`{role.group}`"
-        statements.append(f"GRANT USE CATALOG ON CATALOG `{names.catalog}` TO {group}")
+        group = quoted_identifier(role.group)
+        statements.append(f"GRANT USE CATALOG ON CATALOG {names.catalog} TO {group}")
         for area in granted:
             privileges = "ALL PRIVILEGES" if role.areas[area] == "write" else "USE SCHEMA, SELECT"
             statements.append(f"GRANT {privileges} ON SCHEMA {names.schema(area)} TO {group}")
