@@ -145,6 +145,10 @@ def skewed(stages: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return [s for s in stages if s["max_ms"] > SKEW_MIN_MS and s["max_ms"] > SKEW_RATIO * s["median_ms"]]
 
 
+def single_task(stages: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [s for s in stages if s["tasks"] == 1]
+
+
 def stage_text(stage: dict[str, Any]) -> str:
     ratio = stage["max_ms"] / max(stage["median_ms"], 1.0)
     return (
@@ -157,12 +161,10 @@ def report(jobs: list[str], off: dict[str, Any], on: dict[str, Any]) -> None:
     print(f"{'job':<28} {'AQE off s':>9} {'AQE on s':>9}  stages (AQE on): count, skewed, single-task")
     for name in jobs:
         (off_seconds, off_stages), (on_seconds, on_stages) = off[name], on[name]
-        single = sum(1 for stage in on_stages if stage["tasks"] == 1)
-        print(
-            f"{name:<28} {off_seconds:>9.1f} {on_seconds:>9.1f}  {len(on_stages)}, {len(skewed(on_stages))}, {single}"
-            f"   (AQE off: {len(off_stages)}, {len(skewed(off_stages))}, "
-            f"{sum(1 for stage in off_stages if stage['tasks'] == 1)})"
+        on_counts, off_counts = (
+            f"{len(stages)}, {len(skewed(stages))}, {len(single_task(stages))}" for stages in (on_stages, off_stages)
         )
+        print(f"{name:<28} {off_seconds:>9.1f} {on_seconds:>9.1f}  {on_counts}   (AQE off: {off_counts})")
     for label, results in (("AQE on", on), ("AQE off", off)):
         print(f"\nthe {HEAVY_STAGES} stages with the longest tasks per job, {label}:")
         for name in jobs:
