@@ -119,7 +119,7 @@ def main() -> None:
         return next_day
 
     table_dir = lakehouse / "gold" / "sales_daily"
-    checkpoint_dir = Path(config.storage.checkpoint_root) / "gold_sales_daily"
+    checkpoint_dir = Path(config.storage.checkpoint("gold_sales_daily"))
     first_day = deliver_next_day()
     first_upstream, _ = timed(lambda: run_all(upstream))
     first_seconds, (first,) = timed(lambda: run_all(["gold_sales_daily"]))

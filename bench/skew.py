@@ -98,7 +98,7 @@ def remove_outputs(loaded: LoadedConfig, job_name: str) -> None:
     for folder in (
         storage.table_path(output),
         storage.table_path(output + QUARANTINE_SUFFIX),
-        f"{storage.checkpoint_root}/{job_name}",
+        storage.checkpoint(job_name),
     ):
         shutil.rmtree(folder, ignore_errors=True)
 

@@ -12,6 +12,7 @@ import pyspark
 import pytest
 
 from tests.conftest import REPO_ROOT
+from tests.integration.reference_runs import ReferenceRuns
 
 LAKEHOUSE = Path(sys.executable).parent / "lakehouse"
 
@@ -42,18 +43,33 @@ class Workspace:
         )
 
 
-@pytest.fixture
-def workspace(tmp_path: Path) -> Workspace:
+def cli_env() -> dict[str, str]:
+    """A CLI run's environment, without its lakehouse and landing folders: nothing of ours or Spark's
+    inherited from the caller, the repository's configuration, the tests' card token key."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("LAKEHOUSE_", "PYSPARK_", "SPARK_"))}
     env.update(
         # spark-submit finds Spark in the pyspark package and runs the driver with this interpreter.
         SPARK_HOME=str(Path(pyspark.__file__).parent),
         PYSPARK_PYTHON=sys.executable,
         LAKEHOUSE_CONF_DIR=str(REPO_ROOT / "conf"),
-        LAKEHOUSE_ROOT=str(tmp_path / "lakehouse"),
-        LAKEHOUSE_LANDING=str(tmp_path / "landing"),
         LAKEHOUSE_SECRET_CARD_TOKEN_KEY=CARD_TOKEN_KEY,
     )
+    return env
+
+
+@pytest.fixture
+def workspace(tmp_path: Path) -> Workspace:
+    env = {**cli_env(), "LAKEHOUSE_ROOT": str(tmp_path / "lakehouse"), "LAKEHOUSE_LANDING": str(tmp_path / "landing")}
     cwd = tmp_path / "cwd"
     cwd.mkdir()
     return Workspace(tmp_path / "lakehouse", tmp_path / "landing", cwd, env)
+
+
+@pytest.fixture(scope="session")
+def reference_runs(tmp_path_factory: pytest.TempPathFactory, worker_id: str) -> ReferenceRuns:
+    """The shared local runs the whole-run comparisons hold theirs against (reference_runs.py)."""
+    # Under pytest-xdist each worker's base folder is inside the run's, which all workers share.
+    base = tmp_path_factory.getbasetemp()
+    folder = (base if worker_id == "master" else base.parent) / "reference-runs"
+    folder.mkdir(exist_ok=True)
+    return ReferenceRuns(folder, LAKEHOUSE, cli_env())

@@ -1,7 +1,8 @@
-"""`storage.catalog`: the daily pipeline and the inventory stream address every table as
+"""`storage.catalog`: the inventory stream and the daily pipeline address every table as
 catalog.schema.table, across processes, through a persistent catalog (Spark's Hive metastore on Derby,
-standing in for Unity Catalog), and write exactly what a run by path writes, read back by path by an
-independent reader (deltalake). Every table is registered under its name as an external table at its path."""
+standing in for Unity Catalog), and write exactly what a run by path writes (the shared local run,
+reference_runs.py), read back by path by an independent reader (deltalake). Every table is registered under
+its name as an external table at its path."""
 
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ from deltalake import DeltaTable
 from tests.conftest import REPO_ROOT
 from tests.integration.conftest import Workspace
 from tests.integration.lakehouse_tables import rows_without_run_columns, run_counts, tables
+from tests.integration.reference_runs import DAILY, STREAM_AND_DAILY, ReferenceRuns
 
 pytestmark = [pytest.mark.integration, pytest.mark.long, pytest.mark.longest]
 
@@ -73,21 +75,24 @@ def registered_tables(metastore: Path, work_dir: Path) -> dict[str, str]:
     return dict(json.loads(done.stdout.strip().splitlines()[-1]))
 
 
-def test_daily_pipeline_and_stream_by_catalog_name_equal_a_run_by_path(workspace: Workspace, tmp_path: Path) -> None:
-    generated = workspace.run("generate", "--scale", "0.03", "--days", "2")
-    assert generated.returncode == 0, generated.stderr
+def test_daily_pipeline_and_stream_by_catalog_name_equal_a_run_by_path(
+    workspace: Workspace, reference_runs: ReferenceRuns, tmp_path: Path
+) -> None:
     metastore = tmp_path / "metastore" / "db"
     metastore.parent.mkdir()
     by_name_conf = catalog_conf_dir(tmp_path / "conf", metastore)
-    path_root, name_root = tmp_path / "by_path", tmp_path / "by_name"
-    for root, conf in ((path_root, REPO_ROOT / "conf"), (name_root, by_name_conf)):
-        env = {"LAKEHOUSE_ROOT": str(root), "LAKEHOUSE_CONF_DIR": str(conf)}
-        daily = workspace.run("pipeline", "daily", extra_env=env)
-        assert daily.returncode == 0, daily.stderr[-3000:]
-        stream = workspace.run("stream", "inventory", "--available-now", extra_env=env)
-        assert stream.returncode == 0, stream.stderr[-3000:]
-    # The run's report names the tables as the jobs address them.
-    assert f" {CATALOG}.gold.sales_daily\n" in daily.stdout
+    name_root = tmp_path / "by_name"
+    env = {
+        "LAKEHOUSE_ROOT": str(name_root),
+        "LAKEHOUSE_CONF_DIR": str(by_name_conf),
+        "LAKEHOUSE_LANDING": str(reference_runs.landing),
+    }
+    for command in STREAM_AND_DAILY:
+        run = workspace.run(*command, extra_env=env)
+        assert run.returncode == 0, run.stderr[-3000:]
+    # The daily run (the last) reports the tables by the names the jobs address them by.
+    assert f" {CATALOG}.gold.sales_daily\n" in run.stdout
+    path_root = reference_runs.stream_and_daily()
 
     written = tables(name_root)
     assert written == tables(path_root)
@@ -110,7 +115,6 @@ def test_daily_pipeline_and_stream_by_catalog_name_equal_a_run_by_path(workspace
     # A second daily run, in new processes, finds the tables by name and has nothing new to write.
     data_tables = sorted(t for t in written if not t.startswith("_ops/"))
     versions = {t: DeltaTable(str(name_root / t)).version() for t in data_tables}
-    env = {"LAKEHOUSE_ROOT": str(name_root), "LAKEHOUSE_CONF_DIR": str(by_name_conf)}
-    again = workspace.run("pipeline", "daily", extra_env=env)
+    again = workspace.run(*DAILY, extra_env=env)
     assert again.returncode == 0, again.stderr[-3000:]
     assert {t: DeltaTable(str(name_root / t)).version() for t in data_tables} == versions

@@ -1,6 +1,7 @@
-"""`--remote`: the daily pipeline and the inventory stream run on a real Spark Connect server (Spark's own
-server class with Delta, started here) and write exactly what a classic session writes, read back by an
-independent reader (deltalake), table by table, row by row; their run records count the same rows."""
+"""`--remote`: the inventory stream and the daily pipeline run on a real Spark Connect server (Spark's own
+server class with Delta, started here) and write exactly what a classic session writes (the shared local
+run, reference_runs.py), read back by an independent reader (deltalake), table by table, row by row; their
+run records count the same rows."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ import pytest
 from retail_lakehouse.runtime.connect_server import LocalConnectServer
 from tests.integration.conftest import Workspace
 from tests.integration.lakehouse_tables import rows_without_run_columns, run_counts, tables
+from tests.integration.reference_runs import STREAM_AND_DAILY, ReferenceRuns
 
 pytestmark = [pytest.mark.integration, pytest.mark.long, pytest.mark.longest]
 
@@ -19,18 +21,15 @@ CONNECT_ONLY_TABLES = {"_ops/micro_batches"}
 
 
 def test_daily_pipeline_and_inventory_stream_under_spark_connect_equal_a_classic_run(
-    workspace: Workspace, tmp_path: Path
+    workspace: Workspace, reference_runs: ReferenceRuns, tmp_path: Path
 ) -> None:
-    generated = workspace.run("generate", "--scale", "0.03", "--days", "2")
-    assert generated.returncode == 0, generated.stderr
-    classic_root, connect_root = tmp_path / "classic", tmp_path / "connect"
+    connect_root = tmp_path / "connect"
+    env = {"LAKEHOUSE_ROOT": str(connect_root), "LAKEHOUSE_LANDING": str(reference_runs.landing)}
     with LocalConnectServer(work_dir=tmp_path / "server") as server:
-        for root, remote in ((classic_root, ()), (connect_root, ("--remote", server.url))):
-            env = {"LAKEHOUSE_ROOT": str(root)}
-            daily = workspace.run("pipeline", "daily", *remote, extra_env=env)
-            assert daily.returncode == 0, daily.stderr[-3000:]
-            stream = workspace.run("stream", "inventory", "--available-now", *remote, extra_env=env)
-            assert stream.returncode == 0, stream.stderr[-3000:]
+        for command in STREAM_AND_DAILY:
+            run = workspace.run(*command, "--remote", server.url, extra_env=env)
+            assert run.returncode == 0, run.stderr[-3000:]
+    classic_root = reference_runs.stream_and_daily()
 
     assert tables(connect_root) - CONNECT_ONLY_TABLES == tables(classic_root)
     assert len(tables(classic_root)) >= 40  # bronze, silver, gold, quarantines and _ops, all compared below

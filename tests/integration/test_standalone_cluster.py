@@ -1,6 +1,7 @@
 """On a real Spark standalone cluster (a master and two workers, each its own JVM, started here with Spark's
-own classes), `spark-submit` of the built wheel runs the inventory stream and `pipeline all`: every table
-equals, row by row, what the same commands write in local mode, read back by an independent reader."""
+own classes), `spark-submit` of the built wheel runs the inventory stream, `pipeline daily` and `pipeline all`:
+every table equals, row by row, what the same commands write in local mode (the shared local run,
+reference_runs.py), read back by an independent reader."""
 
 from __future__ import annotations
 
@@ -17,11 +18,10 @@ from retail_lakehouse.runtime.standalone_cluster import LocalStandaloneCluster
 from tests.conftest import REPO_ROOT
 from tests.integration.conftest import Workspace
 from tests.integration.lakehouse_tables import rows_without_run_columns, run_counts, tables
+from tests.integration.reference_runs import STREAM_DAILY_AND_ALL, ReferenceRuns
 
 # Scheduled with the longest: run last, it ended a clean-clone run alone for about 12 minutes.
 pytestmark = [pytest.mark.integration, pytest.mark.long, pytest.mark.longest]
-
-COMMANDS = (("stream", "inventory", "--available-now"), ("pipeline", "all"))
 
 
 def built_wheel(folder: Path) -> Path:
@@ -60,28 +60,24 @@ def spark_submit(master: str, wheel: Path) -> list[str]:
 
 
 def test_pipeline_all_and_the_stream_on_a_standalone_cluster_equal_a_local_run(
-    workspace: Workspace, tmp_path: Path
+    workspace: Workspace, reference_runs: ReferenceRuns, tmp_path: Path
 ) -> None:
-    generated = workspace.run("generate", "--scale", "0.02", "--days", "3")
-    assert generated.returncode == 0, generated.stderr
     wheel = built_wheel(tmp_path / "dist")
-    local_root, cluster_root = tmp_path / "local", tmp_path / "cluster"
-    for args in COMMANDS:
-        local = workspace.run(*args, extra_env={"LAKEHOUSE_ROOT": str(local_root)})
-        assert local.returncode == 0, local.stderr[-3000:]
-
+    cluster_root = tmp_path / "cluster"
+    env = {"LAKEHOUSE_ROOT": str(cluster_root), "LAKEHOUSE_LANDING": str(reference_runs.landing)}
     with LocalStandaloneCluster(workers=2, cores_per_worker=1, memory_per_worker="1536m") as cluster:
         submit = spark_submit(cluster.url, wheel)
-        for args in COMMANDS:
-            run = workspace.run(*args, command=submit, extra_env={"LAKEHOUSE_ROOT": str(cluster_root)})
+        for command in STREAM_DAILY_AND_ALL:
+            run = workspace.run(*command, command=submit, extra_env=env)
             assert run.returncode == 0, run.stderr[-3000:]
         with urllib.request.urlopen(f"http://127.0.0.1:{cluster.ui_port}/json/", timeout=5) as response:
             master = json.load(response)
+    local_root = reference_runs.stream_daily_and_all()
 
-    # Both applications ran on the cluster, each with an executor on each worker.
+    # Every application ran on the cluster, each with an executor on each worker.
     applications = master["completedapps"] + master["activeapps"]
-    assert len(applications) == len(COMMANDS)
-    assert [app["cores"] for app in applications] == [2] * len(COMMANDS)
+    assert len(applications) == len(STREAM_DAILY_AND_ALL)
+    assert [app["cores"] for app in applications] == [2] * len(STREAM_DAILY_AND_ALL)
     assert tables(cluster_root) == tables(local_root)
     assert len(tables(local_root)) >= 50  # bronze, silver, gold, forecast, quarantines and _ops
     different = [

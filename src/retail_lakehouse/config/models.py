@@ -87,6 +87,10 @@ class StorageSettings(Section):
     def checkpoint_root(self) -> str:
         return f"{self.root.rstrip('/')}/_checkpoints"
 
+    def checkpoint(self, job: str) -> str:
+        """The streaming checkpoint of `job` (its offsets, commits and sources' state)."""
+        return f"{self.checkpoint_root}/{job}"
+
 
 class SparkSettings(Section):
     app_name: str = "retail-lakehouse"

@@ -54,10 +54,6 @@ NO_TABLE_CONDITIONS = frozenset(
 )
 
 
-def quoted(column: str) -> str:
-    return quoted_identifier(column)
-
-
 def _no_table(exc: AnalysisException) -> bool:
     return exc.getCondition() in NO_TABLE_CONDITIONS
 
@@ -261,7 +257,7 @@ def replace_where(
     values = [row[0] for row in df.select(column).distinct().collect()]
     if not values:
         return
-    predicate = f"{quoted(column)} IN ({', '.join(sql_literal(v) for v in sorted(values))})"
+    predicate = f"{quoted_identifier(column)} IN ({', '.join(sql_literal(v) for v in sorted(values))})"
     options = _write_options(idempotency=idempotency, commit_marker=commit_marker)
     if ref.name is not None:
         _write_by_name(df, ref.name, options, overwrite=F.expr(predicate))
@@ -303,15 +299,15 @@ def merge(
     changes nothing). With `within_partitions` (the table's partition columns), rows are matched only in
     the partitions the source's rows fall in, so Delta reads only those. `commit_marker` goes into the
     commit's userMetadata."""
-    on = " AND ".join(f"target.{quoted(k)} = source.{quoted(k)}" for k in keys)
+    on = " AND ".join(f"target.{quoted_identifier(k)} = source.{quoted_identifier(k)}" for k in keys)
     if within_partitions:
         on += f" AND ({partitions_of(df, within_partitions)})"
     values = [c for c in df.columns if c not in keys]
     clauses = []
     if values:
-        changed = " OR ".join(f"NOT (target.{quoted(c)} <=> source.{quoted(c)})" for c in values)
+        changed = " OR ".join(f"NOT (target.{quoted_identifier(c)} <=> source.{quoted_identifier(c)})" for c in values)
         if latest_by is not None:
-            changed = f"({changed}) AND source.{quoted(latest_by)} > target.{quoted(latest_by)}"
+            changed = f"({changed}) AND source.{quoted_identifier(latest_by)} > target.{quoted_identifier(latest_by)}"
         clauses.append(f"WHEN MATCHED AND ({changed}) THEN UPDATE SET *")
     clauses.append("WHEN NOT MATCHED THEN INSERT *")
     merge_into(df, ref, on, clauses, commit_marker=commit_marker)
@@ -338,7 +334,7 @@ def partitions_of(df: DataFrame, columns: Sequence[str]) -> str:
     files only by literal predicates on partition columns)."""
 
     def equal(column: str, value: Any) -> str:
-        target = f"target.{quoted(column)}"
+        target = f"target.{quoted_identifier(column)}"
         return f"{target} IS NULL" if value is None else f"{target} = {sql_literal(value)}"
 
     rows = df.select(*columns).distinct().collect()  # one row per partition the batch touches
@@ -348,7 +344,7 @@ def partitions_of(df: DataFrame, columns: Sequence[str]) -> str:
         # One IN list rather than a chain of ORs as deep as the number of partitions.
         values = [row[0] for row in rows]
         known = [sql_literal(v) for v in values if v is not None]
-        target = f"target.{quoted(columns[0])}"
+        target = f"target.{quoted_identifier(columns[0])}"
         parts = [f"{target} IN ({', '.join(known)})"] if known else []
         if None in values:
             parts.append(f"{target} IS NULL")

@@ -10,7 +10,7 @@ from pyspark.sql.types import ArrayType, DataType, MapType, StructField, StructT
 
 from retail_lakehouse.core.contracts import TableLayout
 from retail_lakehouse.core.errors import SchemaChangeError
-from retail_lakehouse.core.table_refs import TableRef
+from retail_lakehouse.core.table_refs import TableRef, quoted_identifier
 from retail_lakehouse.io import delta_tables
 
 
@@ -34,7 +34,7 @@ def evolve_schema(spark: SparkSession, ref: TableRef, incoming: StructType, tabl
             f"{name}: new column(s) {names} are not in the table and its schema_evolution is 'fail'; "
             "set tables.<table>.schema_evolution to add_columns to accept them"
         )
-    columns = ", ".join(f"{delta_tables.quoted(f.name)} {f.dataType.simpleString()}" for f in added)
+    columns = ", ".join(f"{quoted_identifier(f.name)} {f.dataType.simpleString()}" for f in added)
     spark.sql(f"ALTER TABLE {ref.identifier} ADD COLUMNS ({columns})")
 
 

@@ -85,7 +85,7 @@ def clean_feed_landing(
     assert retention is not None  # only feeds with a retention are cleaned
     now = now or datetime.now(UTC)
     readers = [name for name, job in config.jobs.items() if f"feed:{feed_name}" in job.inputs.values()]
-    per_reader = [committed_files(spark, f"{config.storage.checkpoint_root}/{name}") for name in readers]
+    per_reader = [committed_files(spark, config.storage.checkpoint(name)) for name in readers]
     # Committed by every reader, at the latest of their commits.
     common = set.intersection(*(set(files) for files in per_reader)) if per_reader else set()
     committed = {path: max(files[path] for files in per_reader) for path in common}

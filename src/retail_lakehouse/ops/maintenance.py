@@ -29,7 +29,7 @@ from pyspark.sql.types import (
 )
 
 from retail_lakehouse.config.models import INCREMENTAL_INPUT, LakehouseConfig, StorageSettings
-from retail_lakehouse.core.table_refs import TableRef
+from retail_lakehouse.core.table_refs import TableRef, quoted_identifier
 from retail_lakehouse.io import delta_tables
 from retail_lakehouse.io.storage_files import path_exists
 from retail_lakehouse.ops.run_history import append_ops_rows, ensure_ops_table
@@ -98,7 +98,7 @@ def stream_start_versions(spark: SparkSession, config: LakehouseConfig, table: s
     for job_name, job in config.jobs.items():
         if not job.reads_stream or job.inputs.get(INCREMENTAL_INPUT) != table:
             continue
-        offsets = f"{config.storage.checkpoint_root}/{job_name}/offsets"
+        offsets = f"{config.storage.checkpoint(job_name)}/offsets"
         if not path_exists(spark, offsets):
             continue
         lines = (
@@ -201,13 +201,13 @@ def maintain_table(
     files_before, bytes_before, clustering = _detail(spark, ref)
     identifier = ref.identifier
     if policy.cluster_by and clustering != policy.cluster_by:
-        columns = ", ".join(delta_tables.quoted(c) for c in policy.cluster_by)
+        columns = ", ".join(quoted_identifier(c) for c in policy.cluster_by)
         spark.sql(f"ALTER TABLE {identifier} CLUSTER BY ({columns})")
         notes.append(f"clustered by {', '.join(policy.cluster_by)}")
     if policy.optimize:
         zorder = ""
         if policy.zorder_by:
-            zorder = " ZORDER BY (" + ", ".join(delta_tables.quoted(c) for c in policy.zorder_by) + ")"
+            zorder = " ZORDER BY (" + ", ".join(quoted_identifier(c) for c in policy.zorder_by) + ")"
         delta_tables.retry_on_conflict(lambda: spark.sql(f"OPTIMIZE {identifier}{zorder}"))
     vacuumed = hours = None
     if policy.vacuum:

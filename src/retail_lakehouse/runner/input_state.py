@@ -84,7 +84,7 @@ class JobStates:
             "output": delta_table_state(self.spark, config.storage.table_ref(job.output)),
         }
         if job.reads_stream:
-            state["checkpoint"] = folder_state(self.spark, f"{config.storage.checkpoint_root}/{seen.job}")
+            state["checkpoint"] = folder_state(self.spark, config.storage.checkpoint(seen.job))
         return json.dumps(state, sort_keys=True)
 
     def unchanged_since(self, seen: InputsSeen) -> LastAttempt | None:

@@ -270,7 +270,7 @@ class JobRunner:
         if not source.isStreaming:  # a feed with no folder yet: one batch of no rows
             inputs = read_inputs(self.spark, self.loaded, job, streaming=False)
             return self.batches.write(job_name, {**inputs, INCREMENTAL_INPUT: source}, context)
-        checkpoint = f"{config.storage.checkpoint_root}/{job_name}"
+        checkpoint = config.storage.checkpoint(job_name)
         batches = IncrementalBatches(
             self.loaded,
             job_name,
@@ -299,7 +299,7 @@ class JobRunner:
             self.spark,
             result,
             config.storage.table_ref(job.output),
-            checkpoint=f"{config.storage.checkpoint_root}/{job_name}",
+            checkpoint=config.storage.checkpoint(job_name),
             table=config.tables[job.output],
             query_name=job_name,
             run_id=context.run_id,
@@ -331,7 +331,7 @@ class JobRunner:
         if feed_name is None or config.feeds[feed_name].unreadable_files != "set_aside" or not batch_ids:
             return
         feed = config.feeds[feed_name]
-        checkpoint = f"{config.storage.checkpoint_root}/{job_name}"
+        checkpoint = config.storage.checkpoint(job_name)
         silent = planned_files(self.spark, checkpoint, batch_ids) - files_with_rows(
             self.spark, config.storage.table_ref(job.output), context.run_id
         )

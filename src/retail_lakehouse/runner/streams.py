@@ -174,7 +174,7 @@ def run_merge_stream(
         else:
             stream_paths[alias] = (feed, path)
     events = spec.apply(StreamInputs(spark, stream_paths), context)
-    checkpoint = f"{config.storage.checkpoint_root}/{job_name}"
+    checkpoint = config.storage.checkpoint(job_name)
     batches = MergeBatches(
         config,
         job_name,

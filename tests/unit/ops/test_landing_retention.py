@@ -47,7 +47,7 @@ def ingest(spark: SparkSession, settings: LakehouseConfig) -> None:
         spark.readStream.format("text")
         .load(settings.storage.landing_path("events"))
         .writeStream.format("delta")
-        .option("checkpointLocation", f"{settings.storage.checkpoint_root}/bronze_events")
+        .option("checkpointLocation", settings.storage.checkpoint("bronze_events"))
         .trigger(availableNow=True)
         .start(settings.storage.table_path("bronze/events"))
     )

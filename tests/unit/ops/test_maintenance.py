@@ -69,7 +69,7 @@ def test_a_stream_keeps_running_after_vacuum(spark: SparkSession, tmp_path: Path
     settings = config(tmp_path, window_hours=0)
     source = settings.storage.table_path("silver/items")
     target = settings.storage.table_path("gold/items")
-    checkpoint = f"{settings.storage.checkpoint_root}/gold_items"
+    checkpoint = settings.storage.checkpoint("gold_items")
 
     def run_stream() -> None:
         query = (

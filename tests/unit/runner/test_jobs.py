@@ -60,7 +60,7 @@ def test_rerun_after_a_crash_between_commit_and_checkpoint_repeats_nothing(
     version = current_version(spark, TableRef(bronze))
     # A process killed after the Delta commit but before the checkpoint's commit entry: the batch is
     # planned again on restart, and the sink must recognise it as already written.
-    commits = Path(loaded.config.storage.checkpoint_root) / "bronze_stores" / "commits"
+    commits = Path(loaded.config.storage.checkpoint("bronze_stores")) / "commits"
     for entry in commits.iterdir():
         entry.unlink()
     rerun = runner.run("bronze_stores")
