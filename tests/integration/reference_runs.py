@@ -4,8 +4,8 @@ their own runs against, built once per test session and shared by every pytest-x
 Each comparison used to generate the data set and run the pipeline locally itself: three copies of the same
 minutes of work. Now the first test that needs the local run builds it under a file lock in the folder all
 workers share, and the others read it; nothing writes to it afterwards (the tests read it with deltalake).
-A test runs its own variant first and asks for the reference after, so a worker waits only when another is
-still building it, and the builder then has the machine to itself.
+A test runs its own variant first and asks for the reference after, so a worker waits only while another
+is still building it.
 """
 
 from __future__ import annotations
@@ -27,7 +27,6 @@ STREAM_AND_DAILY = (STREAM, DAILY)
 STREAM_DAILY_AND_ALL = (STREAM, DAILY, ALL)
 
 # A marker beside each built result: it is complete.
-
 DONE = ".done"
 
 
