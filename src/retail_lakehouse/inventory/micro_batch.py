@@ -186,7 +186,7 @@ def _run_reference(batch: InventoryBatch, alias: str, typed: Callable[[DataFrame
 def updates_and_alerts(
     batch: InventoryBatch, new: NewEvents, counts: EventCounts, now: Column
 ) -> tuple[DataFrame, DataFrame]:
-    """The new rows of the positions the batch changes (persisted) and the alerts they raise."""
+    """The new rows of the positions the batch changes (materialised) and the alerts they raise."""
     moving = new.rows.where("counted")
     if new.ledger is not None and counts.snapshot_dates:
         # Only the partitions from the earliest count's date on: a count re-counts deltas after it.
@@ -204,7 +204,10 @@ def updates_and_alerts(
         raise ValueError("the inventory stream reads its items input in every run")  # declared required
     reorder_points = _run_reference(batch, "reorder_points", typed_reorder_points)
     updates = with_reorder_points(position_updates(moving, current, earlier_deltas, items, now), reorder_points)
-    updates = updates.persist()
+    # A local checkpoint, not a cache: the count, the alerts append and the positions MERGE each plan only a
+    # scan of its rows. Over a cached plan of some hundred operators each of them took 1-2 s more per batch
+    # (planned again, broadcasts rebuilt); docs/benchmarks.md, inventory stream, 2026-12-03.
+    updates = updates.localCheckpoint(eager=True)
     return updates, inventory_alerts(updates, now)
 
 

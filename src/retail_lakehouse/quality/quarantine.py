@@ -41,20 +41,24 @@ class SplitRows:
     quarantine: DataFrame
 
 
-def split_rows(
-    validated: DataFrame,
-    failed_rows: DataFrame,
+def flag_failed_rows(validated: DataFrame, failed_rows: DataFrame) -> DataFrame:
+    """`validated` with FAILED_RULES: the row-level rules each row broke, null for a row that broke none."""
+    return validated.join(F.broadcast(failed_rows), ROW_ID, "left")
+
+
+def split_flagged(
+    flagged: DataFrame,
     *,
     run_id: str,
     job: str,
     key_columns: Sequence[str],
     quarantined_at: datetime,
 ) -> SplitRows:
-    """Rows no row-level rule rejected, and the others as quarantine rows (see QUARANTINE_SCHEMA)."""
-    flagged = validated.join(F.broadcast(failed_rows), ROW_ID, "left")
+    """Flagged rows (`flag_failed_rows`) no row-level rule rejected, and the others as quarantine rows (see
+    QUARANTINE_SCHEMA)."""
     valid = flagged.where(F.col(FAILED_RULES).isNull()).drop(FAILED_RULES, ROW_ID)
     key = F.to_json(F.struct(*[F.col(c) for c in key_columns])) if key_columns else F.lit(None)
-    source_file = F.col(SOURCE) if SOURCE in validated.columns else F.lit(None).cast("string")
+    source_file = F.col(SOURCE) if SOURCE in flagged.columns else F.lit(None).cast("string")
     quarantine = flagged.where(F.col(FAILED_RULES).isNotNull()).select(
         F.lit(run_id).alias("run_id"),
         F.lit(job).alias("job"),
@@ -65,3 +69,22 @@ def split_rows(
         F.lit(quarantined_at).cast("timestamp").alias("quarantined_at"),
     )
     return SplitRows(valid=valid, quarantine=quarantine)
+
+
+def split_rows(
+    validated: DataFrame,
+    failed_rows: DataFrame,
+    *,
+    run_id: str,
+    job: str,
+    key_columns: Sequence[str],
+    quarantined_at: datetime,
+) -> SplitRows:
+    """Rows no row-level rule rejected, and the others as quarantine rows (see QUARANTINE_SCHEMA)."""
+    return split_flagged(
+        flag_failed_rows(validated, failed_rows),
+        run_id=run_id,
+        job=job,
+        key_columns=key_columns,
+        quarantined_at=quarantined_at,
+    )

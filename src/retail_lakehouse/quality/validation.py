@@ -41,6 +41,7 @@ class RuleResult:
 class SuiteOutcome:
     results: list[RuleResult]
     failed_rows: DataFrame  # ROW_ID, FAILED_RULES (sorted names of every row-level rule the row broke)
+    failed_row_count: int  # rows of failed_rows: distinct rows some row-level rule rejected
 
     def failed_critical(self) -> list[RuleResult]:
         return [r for r in self.results if not r.success and r.severity == "critical"]
@@ -110,7 +111,7 @@ def validate(
     failed_rows = spark.createDataFrame(
         [(row_id, sorted(names)) for row_id, names in failures.items()], FAILED_ROWS_SCHEMA
     )
-    return SuiteOutcome(results=results, failed_rows=failed_rows)
+    return SuiteOutcome(results=results, failed_rows=failed_rows, failed_row_count=len(failures))
 
 
 def _quiet_great_expectations() -> None:

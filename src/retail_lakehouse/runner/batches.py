@@ -14,6 +14,7 @@ from datetime import datetime
 
 from pydantic import BaseModel
 from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql import functions as F
 from pyspark.sql.types import NullType
 
 from retail_lakehouse.config.loader import LoadedConfig
@@ -24,9 +25,9 @@ from retail_lakehouse.core.errors import QualityGateError, ReconciliationError, 
 from retail_lakehouse.core.table_refs import TableRef
 from retail_lakehouse.io import delta_tables, scd2
 from retail_lakehouse.io.schema_evolution import evolve_schema
-from retail_lakehouse.quality.quarantine import QUARANTINE_SCHEMA, split_rows
+from retail_lakehouse.quality.quarantine import QUARANTINE_SCHEMA, flag_failed_rows, split_flagged
 from retail_lakehouse.quality.results import DqResults
-from retail_lakehouse.quality.validation import validate, with_row_ids
+from retail_lakehouse.quality.validation import FAILED_RULES, ROW_ID, validate, with_row_ids
 from retail_lakehouse.runner.dedupe import drop_duplicates
 from retail_lakehouse.runtime.logging import get_logger
 
@@ -66,10 +67,9 @@ class BatchWriter:
         # re-delivery) is quarantined and can never be chosen over a copy of the same key that passes.
         valid, valid_count = result, result_count
         if job.quality is not None:
-            valid, counts.quarantined = self._validate(
+            valid, valid_count, counts.quarantined = self._validate(
                 job_name, job, result, result_count, inputs, context, idempotency, counts
             )
-            valid_count = valid.count()
             if valid_count + counts.quarantined != result_count:
                 raise ReconciliationError(
                     f"{job.output}: {result_count} rows but {valid_count} valid and {counts.quarantined} quarantined"
@@ -113,7 +113,9 @@ class BatchWriter:
         context: TransformContext[BaseModel],
         idempotency: tuple[str, int] | None,
         counts: BatchCounts,
-    ) -> tuple[DataFrame, int]:
+    ) -> tuple[DataFrame, int, int]:
+        """Runs the job's suite; the rows no row-level rule rejected, how many, and how many went to
+        quarantine (each counted on its own, for the caller to reconcile with the rows validated)."""
         config = self.loaded.config
         suite_name = str(job.quality)
         suite = config.quality[suite_name]
@@ -137,21 +139,6 @@ class BatchWriter:
                 f"{job.output}: critical rule(s) of suite {suite_name} failed: "
                 + ", ".join(f"{r.rule} ({r.unexpected_count} of {r.element_count} rows)" for r in critical)
             )
-        split = split_rows(
-            validated,
-            outcome.failed_rows,
-            run_id=context.run_id,
-            job=job_name,
-            key_columns=job.write.keys,
-            quarantined_at=context.run_started_at,
-        )
-        quarantine = split.quarantine.localCheckpoint(eager=True)
-        quarantined = quarantine.count()
-        if row_count and quarantined / row_count > suite.max_bad_share:
-            raise QualityGateError(
-                f"{job.output}: {quarantined} of {row_count} rows broke rules of suite {suite_name}, more than "
-                f"its max_bad_share {suite.max_bad_share:.0%}; nothing was written"
-            )
         for result in outcome.results:
             if not result.success:
                 log.warning(
@@ -162,9 +149,33 @@ class BatchWriter:
                     result.element_count,
                     "quarantined" if result.row_level else "batch-level",
                 )
+        if outcome.failed_row_count == 0:
+            # No row-level rule rejected a row (the rules' lists of the rows they rejected are empty): every
+            # row validated is valid, with no join, materialisation or count to say so.
+            return validated.drop(ROW_ID), row_count, 0
+        # Materialised once with each row's broken rules: one pass counts both sides, and the quarantine
+        # and valid rows are both read from it.
+        flagged = flag_failed_rows(validated, outcome.failed_rows).localCheckpoint(eager=True)
+        sides = flagged.agg(
+            F.count_if(F.col(FAILED_RULES).isNull()).alias("valid"),
+            F.count_if(F.col(FAILED_RULES).isNotNull()).alias("quarantined"),
+        ).first()
+        valid_count, quarantined = (int(sides["valid"]), int(sides["quarantined"])) if sides else (0, 0)
+        split = split_flagged(
+            flagged,
+            run_id=context.run_id,
+            job=job_name,
+            key_columns=job.write.keys,
+            quarantined_at=context.run_started_at,
+        )
+        if row_count and quarantined / row_count > suite.max_bad_share:
+            raise QualityGateError(
+                f"{job.output}: {quarantined} of {row_count} rows broke rules of suite {suite_name}, more than "
+                f"its max_bad_share {suite.max_bad_share:.0%}; nothing was written"
+            )
         if quarantined:
-            self._append_quarantine(job, quarantine, idempotency)
-        return split.valid, quarantined
+            self._append_quarantine(job, split.quarantine, idempotency)
+        return split.valid, valid_count, quarantined
 
     def _append_quarantine(self, job: JobSettings, rows: DataFrame, idempotency: tuple[str, int] | None) -> None:
         name = quarantine_table(job.output)

@@ -61,6 +61,7 @@ def test_each_rejected_row_names_every_rule_it_broke_and_counts_match(spark: Spa
         "enough_rows": (True, 0, 0),
     }
     assert outcome.failed_critical() == []
+    assert outcome.failed_row_count == 2  # rows "2" and the one without an id; row 3 broke four rules
     split = split_rows(
         validated, outcome.failed_rows, run_id="r1", job="j", key_columns=["id"], quarantined_at=datetime(2025, 1, 1)
     )
@@ -73,3 +74,13 @@ def test_each_rejected_row_names_every_rule_it_broke_and_counts_match(spark: Spa
             '{"card":"************1111","id":"T20250102000001"}',
         ),
     }
+
+
+def test_rows_that_break_no_row_level_rule_leave_no_failed_rows(spark: SparkSession) -> None:
+    rows = [("1", 2, "S1", 5.0, 1.0, '{"id":"1"}', "f"), ("2", 1, "S2", 3.0, 0.0, '{"id":"2"}', "f")]
+    validated = with_row_ids(spark.createDataFrame(rows, SCHEMA))
+    outcome = validate(spark, validated, "sales", SUITE, {"store_exists": ["S1", "S2"]})
+
+    assert all(r.success for r in outcome.results)
+    assert outcome.failed_row_count == 0
+    assert outcome.failed_rows.collect() == []

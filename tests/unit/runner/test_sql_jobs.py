@@ -148,6 +148,32 @@ def test_a_quality_suite_quarantines_what_the_query_returns_and_counts_reconcile
     assert silver(spark, runner, "store_id", "name") == [("0", "online!"), ("1", "store_001!")]
 
 
+def test_a_quality_suite_that_rejects_no_row_writes_every_row_and_no_quarantine(
+    spark: SparkSession, tmp_path: Path, landing: Path
+) -> None:
+    suite = {
+        "stores": {
+            "rules": [
+                {
+                    "name": "name_present",
+                    "expectation": "expect_column_values_to_not_be_null",
+                    "kwargs": {"column": "name"},
+                }
+            ],
+        }
+    }
+    # The two rows that do not parse are left out by the query: the rule then rejects none of the rest.
+    query = "SELECT store_id, name FROM raw WHERE _corrupt_record IS NULL"
+    job = sql_job(query, {"mode": "merge", "keys": ["store_id"]}, quality="stores")
+    runner = run(spark, tmp_path, landing, job, quality={"quality": suite})
+    outcome = runner.run("silver_stores")
+    assert (outcome.status, outcome.rows_read, outcome.rows_written, outcome.rows_quarantined) == (SUCCEEDED, 4, 2, 0)
+    assert (outcome.rule_evaluations, outcome.rule_passes) == (2, 2)
+    quarantine = Path(runner.loaded.config.storage.table_path("silver/stores_quarantine"))
+    assert not quarantine.exists()
+    assert silver(spark, runner, "store_id", "name") == [("0", "online"), ("1", "store_001")]
+
+
 def test_a_query_file_beside_the_yaml_is_read_and_a_bad_query_fails_its_job_with_sparks_message(
     spark: SparkSession, tmp_path: Path, landing: Path
 ) -> None:
