@@ -285,6 +285,11 @@ def last_commit_metadata(spark: SparkSession, ref: TableRef) -> str | None:
     return None if row is None else row["userMetadata"]
 
 
+def keys_match(columns: Sequence[str]) -> str:
+    """A MERGE's ON condition: `target` and `source` equal on every column (quoted)."""
+    return " AND ".join(f"target.{quoted_identifier(c)} = source.{quoted_identifier(c)}" for c in columns)
+
+
 def merge(
     df: DataFrame,
     ref: TableRef,
@@ -299,7 +304,7 @@ def merge(
     changes nothing). With `within_partitions` (the table's partition columns), rows are matched only in
     the partitions the source's rows fall in, so Delta reads only those. `commit_marker` goes into the
     commit's userMetadata."""
-    on = " AND ".join(f"target.{quoted_identifier(k)} = source.{quoted_identifier(k)}" for k in keys)
+    on = keys_match(keys)
     if within_partitions:
         on += f" AND ({partitions_of(df, within_partitions)})"
     values = [c for c in df.columns if c not in keys]

@@ -14,7 +14,7 @@ from pyspark.sql import DataFrame, SparkSession, Window
 from pyspark.sql import functions as F
 
 from retail_lakehouse.core.table_refs import TableRef, quoted_identifier
-from retail_lakehouse.io.delta_tables import merge_into, read
+from retail_lakehouse.io.delta_tables import keys_match, merge_into, read
 
 CHANGE_HASH = "change_hash"
 VALID_TO = "valid_to"
@@ -65,7 +65,7 @@ def scd2_merge(spark: SparkSession, versions: DataFrame, ref: TableRef, keys: Se
     )
     new_versions = relinked.where(~F.col(_FROM_TABLE)).count()
     changes = relinked.drop(_FROM_TABLE)
-    on = " AND ".join(f"target.{quoted_identifier(c)} = source.{quoted_identifier(c)}" for c in [*keys, valid_from])
+    on = keys_match([*keys, valid_from])
     valid_to, is_current = quoted_identifier(VALID_TO), quoted_identifier(IS_CURRENT)
     merge_into(
         changes,
