@@ -118,21 +118,15 @@ def test_incremental_sql_reads_only_new_rows(spark: SparkSession, tmp_path: Path
     assert silver(spark, runner, "store_id", "name") == [("0", "online!"), ("1", "store_001!"), ("7", "store_007!")]
 
 
+def one_rule_suite(rule: str, expectation: str, column: str, **settings: Any) -> dict[str, Any]:
+    """The `stores` quality suite with one rule on one column."""
+    return {"stores": {**settings, "rules": [{"name": rule, "expectation": expectation, "kwargs": {"column": column}}]}}
+
+
 def test_a_quality_suite_quarantines_what_the_query_returns_and_counts_reconcile(
     spark: SparkSession, tmp_path: Path, landing: Path
 ) -> None:
-    suite = {
-        "stores": {
-            "max_bad_share": 0.5,
-            "rules": [
-                {
-                    "name": "record_parses",
-                    "expectation": "expect_column_values_to_be_null",
-                    "kwargs": {"column": "_corrupt_record"},
-                }
-            ],
-        }
-    }
+    suite = one_rule_suite("record_parses", "expect_column_values_to_be_null", "_corrupt_record", max_bad_share=0.5)
     query = "SELECT store_id, concat(name, :suffix) AS name, _corrupt_record FROM raw"
     job = sql_job(query, {"mode": "merge", "keys": ["store_id"]}, quality="stores")
     runner = run(spark, tmp_path, landing, job, quality={"quality": suite})
@@ -151,17 +145,7 @@ def test_a_quality_suite_quarantines_what_the_query_returns_and_counts_reconcile
 def test_a_quality_suite_that_rejects_no_row_writes_every_row_and_no_quarantine(
     spark: SparkSession, tmp_path: Path, landing: Path
 ) -> None:
-    suite = {
-        "stores": {
-            "rules": [
-                {
-                    "name": "name_present",
-                    "expectation": "expect_column_values_to_not_be_null",
-                    "kwargs": {"column": "name"},
-                }
-            ],
-        }
-    }
+    suite = one_rule_suite("name_present", "expect_column_values_to_not_be_null", "name")
     # The two rows that do not parse are left out by the query: the rule then rejects none of the rest.
     query = "SELECT store_id, name FROM raw WHERE _corrupt_record IS NULL"
     job = sql_job(query, {"mode": "merge", "keys": ["store_id"]}, quality="stores")
