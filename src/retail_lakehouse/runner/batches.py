@@ -115,7 +115,8 @@ class BatchWriter:
         counts: BatchCounts,
     ) -> tuple[DataFrame, int, int]:
         """Runs the job's suite; the rows no row-level rule rejected, how many, and how many went to
-        quarantine (each counted on its own, for the caller to reconcile with the rows validated)."""
+        quarantine. When a rule rejected rows, both sides are counted from the rows themselves, for the
+        caller to reconcile with the rows validated."""
         config = self.loaded.config
         suite_name = str(job.quality)
         suite = config.quality[suite_name]
