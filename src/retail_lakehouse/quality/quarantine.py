@@ -69,22 +69,3 @@ def split_flagged(
         F.lit(quarantined_at).cast("timestamp").alias("quarantined_at"),
     )
     return SplitRows(valid=valid, quarantine=quarantine)
-
-
-def split_rows(
-    validated: DataFrame,
-    failed_rows: DataFrame,
-    *,
-    run_id: str,
-    job: str,
-    key_columns: Sequence[str],
-    quarantined_at: datetime,
-) -> SplitRows:
-    """Rows no row-level rule rejected, and the others as quarantine rows (see QUARANTINE_SCHEMA)."""
-    return split_flagged(
-        flag_failed_rows(validated, failed_rows),
-        run_id=run_id,
-        job=job,
-        key_columns=key_columns,
-        quarantined_at=quarantined_at,
-    )

@@ -19,7 +19,7 @@ from retail_lakehouse.catalogue import catalogue
 from retail_lakehouse.config import LoadedConfig, load_config
 from retail_lakehouse.config.loader import transform_params
 from retail_lakehouse.core.contracts import TransformContext
-from retail_lakehouse.quality.quarantine import split_rows
+from retail_lakehouse.quality.quarantine import flag_failed_rows, split_flagged
 from retail_lakehouse.quality.validation import validate, with_row_ids
 from tests.conftest import REPO_ROOT
 from tests.unit.silver.bronze import text_columns
@@ -225,9 +225,9 @@ def test_each_rule_quarantines_the_row_that_breaks_it(spark: SparkSession, loade
     }
     validated = with_row_ids(rows)
     outcome = validate(spark, validated, suite_name, suite, value_sets)
-    split = split_rows(
-        validated, outcome.failed_rows, run_id="run-1", job=case.job, key_columns=job.write.keys,
-        quarantined_at=INGESTED,
+    split = split_flagged(
+        flag_failed_rows(validated, outcome.failed_rows), run_id="run-1", job=case.job,
+        key_columns=job.write.keys, quarantined_at=INGESTED,
     )  # fmt: skip
 
     quarantined: dict[str, list[str]] = {}

@@ -7,7 +7,7 @@ from datetime import datetime
 from pyspark.sql import SparkSession
 
 from retail_lakehouse.config.models import QualitySuiteSettings
-from retail_lakehouse.quality.quarantine import split_rows
+from retail_lakehouse.quality.quarantine import flag_failed_rows, split_flagged
 from retail_lakehouse.quality.validation import validate, with_row_ids
 
 SUITE = QualitySuiteSettings.model_validate(
@@ -62,9 +62,8 @@ def test_each_rejected_row_names_every_rule_it_broke_and_counts_match(spark: Spa
     }
     assert outcome.failed_critical() == []
     assert outcome.failed_row_count == 2  # rows "2" and the one without an id; row 3 broke four rules
-    split = split_rows(
-        validated, outcome.failed_rows, run_id="r1", job="j", key_columns=["id"], quarantined_at=datetime(2025, 1, 1)
-    )
+    flagged = flag_failed_rows(validated, outcome.failed_rows)
+    split = split_flagged(flagged, run_id="r1", job="j", key_columns=["id"], quarantined_at=datetime(2025, 1, 1))
     assert sorted(r.id for r in split.valid.collect()) == ["1", "4"]
     quarantine = {r.record_key: (r.rules, r.record) for r in split.quarantine.collect()}
     assert quarantine == {
