@@ -134,16 +134,26 @@ def _ensure_schema(spark: SparkSession, ref: TableRef) -> None:
 
 def ensure_table(spark: SparkSession, ref: TableRef, schema: StructType, table: TableLayout) -> None:
     """Creates the table with its partitioning and properties from configuration, if it does not exist."""
-    if exists(spark, ref):
-        return
+    if not exists(spark, ref):
+        create_unless_created(literal_rows(spark, [], schema), ref, table)
+
+
+def create_unless_created(
+    df: DataFrame, ref: TableRef, table: TableLayout, *, commit_marker: str | None = None
+) -> bool:
+    """Creates the table from `df`'s rows (`create_with_rows`); False, having written nothing, when
+    another writer created the table first."""
     try:
-        create_with_rows(literal_rows(spark, [], schema), ref, table)
+        create_with_rows(df, ref, table, commit_marker=commit_marker)
     except AnalysisException as exc:
-        if exc.getCondition() != "TABLE_OR_VIEW_ALREADY_EXISTS":  # else another writer created it meanwhile
+        if exc.getCondition() != "TABLE_OR_VIEW_ALREADY_EXISTS":
             raise
+        return False
     except Exception as exc:  # two writers creating it at once: the loser's commit conflicts
-        if not is_write_conflict(exc) or not exists(spark, ref):
+        if not is_write_conflict(exc) or not exists(df.sparkSession, ref):
             raise
+        return False
+    return True
 
 
 def create_with_rows(df: DataFrame, ref: TableRef, table: TableLayout, *, commit_marker: str | None = None) -> None:

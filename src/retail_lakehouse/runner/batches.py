@@ -128,7 +128,7 @@ class BatchWriter:
                 values = inputs[alias].select(column).distinct().collect()
                 value_sets[rule.name] = sorted(row[0] for row in values if row[0] is not None)
         validated = with_row_ids(rows)
-        outcome = validate(self.spark, validated, suite_name, suite, value_sets)
+        outcome = validate(self.spark, validated, suite_name, suite, value_sets, row_count=row_count)
         self.dq_results.record(
             run_id=context.run_id, table=job.output, suite=suite_name, results=outcome.results, validated_at=_now()
         )
@@ -211,7 +211,16 @@ class BatchWriter:
                 f"{job.output}: transform {job.transform} gives column(s) {', '.join(untyped)} without a type "
                 "(a bare null literal); cast them to the type they hold"
             )
-        if not delta_tables.exists(self.spark, ref):
+        # The write's commit is found by its marker afterwards, from Delta's own metrics: no table version
+        # needs reading before it, and a write skipped as already committed (idempotency) finds none.
+        marker = f"{job.output}@{context.run_id}#{idempotency[1] if idempotency else 0}"
+        exists = delta_tables.exists(self.spark, ref)
+        if not exists and row_count and write.mode in ("merge", "overwrite"):
+            created = self._create_with_rows(rows, ref, table, marker)
+            if created is not None:
+                return created
+            exists = True
+        if not exists:
             delta_tables.ensure_table(self.spark, ref, shaped.schema, table)
         else:
             evolve_schema(self.spark, ref, shaped.schema, table, job.output)
@@ -226,9 +235,6 @@ class BatchWriter:
         if write.mode == "overwrite" and delta_tables.holds_exactly(self.spark, ref, rows):
             # A full recompute that gives what the table holds: no new version, so a re-run changes nothing.
             return 0
-        # The write's commit is found by its marker afterwards, from Delta's own metrics: no table version
-        # needs reading before it, and a write skipped as already committed (idempotency) finds none.
-        marker = f"{job.output}@{context.run_id}#{idempotency[1] if idempotency else 0}"
         inserted, commits = delta_tables.write_marked(
             rows.sparkSession, ref, marker, lambda: self._write_mode(job, rows, ref, table, idempotency, marker)
         )
@@ -238,6 +244,20 @@ class BatchWriter:
                 raise ReconciliationError(f"{job.output}: {inserted} new versions but Delta inserted {recorded}")
             return recorded
         return sum(commit.rows_written for commit in commits)
+
+    def _create_with_rows(self, rows: DataFrame, ref: TableRef, table: TableSettings, marker: str) -> int | None:
+        """Creates the table from the batch's rows in one commit and returns how many it wrote; None when
+        another writer created the table first (the caller then writes as into any existing table).
+
+        Into a table with no rows, a MERGE inserts every row and an overwrite writes every row: the same
+        rows a creation from them writes, without the empty table's commit and the MERGE's join."""
+        created, commits = delta_tables.write_marked(
+            self.spark,
+            ref,
+            marker,
+            lambda: delta_tables.create_unless_created(rows, ref, table, commit_marker=marker),
+        )
+        return sum(commit.rows_written for commit in commits) if created else None
 
     def _write_mode(
         self,

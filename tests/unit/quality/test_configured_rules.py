@@ -224,7 +224,7 @@ def test_each_rule_quarantines_the_row_that_breaks_it(spark: SparkSession, loade
         rule.name: case.inputs[rule.value_set_from.split(".")[0]] for rule in suite.rules if rule.value_set_from
     }
     validated = with_row_ids(rows)
-    outcome = validate(spark, validated, suite_name, suite, value_sets)
+    outcome = validate(spark, validated, suite_name, suite, value_sets, row_count=validated.count())
     split = split_flagged(
         flag_failed_rows(validated, outcome.failed_rows), run_id="run-1", job=case.job,
         key_columns=job.write.keys, quarantined_at=INGESTED,

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from delta.tables import DeltaTable
 from pyspark.sql import SparkSession
 
 from retail_lakehouse.catalogue import catalogue
@@ -63,7 +64,12 @@ def test_every_write_mode(spark: SparkSession, tmp_path: Path, landing: Path) ->
     query = f"{STORES} WHERE _corrupt_record IS NULL"
     base = minimal_base(tmp_path / "lake", landing)
     for mode, write in WRITE_MODES.items():
-        base["tables"]["tables"][f"silver/stores_{mode}"] = {}
+        # Partitioned and described: a table created from its first batch's rows keeps its layout too.
+        base["tables"]["tables"][f"silver/stores_{mode}"] = {
+            "description": f"stores by {mode}",
+            "partition_by": ["store_id"],
+            "properties": {"classification": "internal"},
+        }
         base["jobs"]["jobs"][f"silver_stores_{mode}"] = {**sql_job(query, write), "output": f"silver/stores_{mode}"}
     loaded = load_config(conf_dir=write_conf(tmp_path / "conf", base), environ={}, transforms=catalogue())
     runner = JobRunner(spark, loaded)
@@ -74,6 +80,14 @@ def test_every_write_mode(spark: SparkSession, tmp_path: Path, landing: Path) ->
         assert (first.status, first.rows_read, first.rows_written) == (SUCCEEDED, 4, 2), (mode, first.error)
         written = spark.read.format("delta").load(table).select("store_id", "name").collect()
         assert sorted(map(tuple, written)) == [("0", "online!"), ("1", "store_001!")], mode
+        # A merge or overwrite into a table that does not exist yet creates it with its rows in one commit
+        # (a MERGE into an empty table would insert them all); the other modes create it empty first.
+        commits = [row["operation"] for row in DeltaTable.forPath(spark, table).history().collect()]
+        first_commits = 1 if mode in ("merge", "overwrite") else 2
+        assert (len(commits), commits[-1]) == (first_commits, "CREATE TABLE AS SELECT"), (mode, commits)
+        detail = DeltaTable.forPath(spark, table).detail().first()
+        assert (detail["description"], detail["partitionColumns"]) == (f"stores by {mode}", ["store_id"]), mode
+        assert detail["properties"]["classification"] == "internal", mode
         # Forced: with nothing new only the non-incremental append would run (it appends every run).
         assert runner.run(f"silver_stores_{mode}", force=True).status == SUCCEEDED
         after_rerun = 4 if mode == "append" else 2  # a non-incremental append appends again
