@@ -252,7 +252,7 @@ class BatchWriter:
         Into a table with no rows, a MERGE inserts every row and an overwrite writes every row: the same
         rows a creation from them writes, without the empty table's commit and the MERGE's join."""
         created, commits = delta_tables.write_marked(
-            self.spark,
+            rows.sparkSession,  # the session that runs the write (a micro-batch's own), as for any write
             ref,
             marker,
             lambda: delta_tables.create_unless_created(rows, ref, table, commit_marker=marker),
