@@ -140,7 +140,8 @@ class MicroBatch(Protocol[P_co]):
 
     @property
     def may_repeat(self) -> bool:
-        """Whether this batch can be one an interrupted run had started (only a run's first can)."""
+        """Whether this batch can be one an interrupted run had started: the one the checkpoint plans
+        again (where the checkpoint cannot be listed, a run's first)."""
 
     @property
     def run_cache(self) -> dict[str, DataFrame]:

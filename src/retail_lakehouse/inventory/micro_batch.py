@@ -188,15 +188,18 @@ def updates_and_alerts(
 ) -> tuple[DataFrame, DataFrame]:
     """The new rows of the positions the batch changes (materialised) and the alerts they raise."""
     moving = new.rows.where("counted")
-    if new.ledger is not None and counts.snapshot_dates:
+    earlier_deltas: DataFrame | None = None  # a batch without counts resets no position
+    if counts.snapshot_dates:
         # Only the partitions from the earliest count's date on: a count re-counts deltas after it.
-        earlier_deltas = new.ledger.where(
-            (F.col("event_date") >= F.lit(min(counts.snapshot_dates)))
-            & F.col("counted")
-            & (F.col("change_type") != SNAPSHOT_TYPE)
+        earlier_deltas = (
+            new.ledger.where(
+                (F.col("event_date") >= F.lit(min(counts.snapshot_dates)))
+                & F.col("counted")
+                & (F.col("change_type") != SNAPSHOT_TYPE)
+            )
+            if new.ledger is not None
+            else moving.limit(0)
         )
-    else:
-        earlier_deltas = moving.limit(0)
     positions_ref = batch.output.ref
     current = read_table(batch.spark, positions_ref) if _exists(batch, positions_ref) else _empty_positions(batch)
     items = _run_reference(batch, "items", typed_items)
@@ -231,7 +234,8 @@ def _ensure(batch: InventoryBatch, table: OutputTable, schema: StructType) -> No
 
 
 def _exists(batch: InventoryBatch, ref: TableRef) -> bool:
-    if ref not in batch.existing_tables and delta_tables.current_version(batch.spark, ref) is not None:
+    # Asked of the table's schema (its log's newest snapshot): milliseconds, where its history takes 0.4 s.
+    if ref not in batch.existing_tables and delta_tables.exists(batch.spark, ref):
         batch.existing_tables.add(ref)
     return ref in batch.existing_tables
 

@@ -19,7 +19,13 @@ from retail_lakehouse.config.models import FeedSettings, JobSettings, LakehouseC
 from retail_lakehouse.core.contracts import BatchCounts, OutputTable, TransformContext
 from retail_lakehouse.core.table_refs import TableRef
 from retail_lakehouse.io.readers import read_feed, read_feed_stream
-from retail_lakehouse.io.stream_append import await_query, checkpoint_query_id, foreach_batch_writer
+from retail_lakehouse.io.stream_append import (
+    CheckpointState,
+    await_query,
+    checkpoint_query_id,
+    foreach_batch_writer,
+    read_checkpoint_state,
+)
 from retail_lakehouse.runner.batch_counts import CountsSink, counts_sink
 from retail_lakehouse.runtime.logging import get_logger
 
@@ -44,6 +50,8 @@ class StreamMicroBatch:
     existing_tables: set[TableRef] = field(default_factory=set)
     finished_batches: list[int] = field(default_factory=list)
     run_cache: dict[str, DataFrame] = field(default_factory=dict)
+    # What the checkpoint said before the run started: which batch, if any, an interrupted run left planned.
+    checkpoint_state: CheckpointState = field(default_factory=lambda: CheckpointState(listed=False))
 
     @property
     def commit_marker(self) -> str:
@@ -51,9 +59,10 @@ class StreamMicroBatch:
 
     @property
     def may_repeat(self) -> bool:
-        """Only a run's first micro-batch can repeat one an interrupted run started: every later one
-        follows a batch this run finished."""
-        return not self.finished_batches
+        """Only the batch the checkpoint plans again (in its offsets log, not in its commits log) can repeat
+        one an interrupted run started. Where the checkpoint could not be listed (Spark Connect), a run's
+        first batch is taken to be one: every later one follows a batch this run finished."""
+        return self.checkpoint_state.may_have_landed(self.batch_id, first_of_run=not self.finished_batches)
 
     @property
     def output(self) -> OutputTable:
@@ -100,6 +109,7 @@ class MergeBatches:
     merge_batch: Callable[[StreamMicroBatch], BatchCounts]
     references: dict[str, tuple[FeedSettings, str]]
     checkpoint: str
+    checkpoint_state: CheckpointState
     counts: CountsSink
     failures: list[BaseException] = field(default_factory=list)
     # Kept between the batches of one run, in the process the callback runs in.
@@ -131,6 +141,7 @@ class MergeBatches:
                 self.existing_tables,
                 self.finished_batches,
                 self.run_cache,
+                self.checkpoint_state,
             )
             counts = self.merge_batch(micro_batch)
             self.finished_batches.append(batch_id)
@@ -182,6 +193,8 @@ def run_merge_stream(
         merge_batch,
         references,
         checkpoint,
+        # Read before the query starts: its first batch writes the offsets log entry of a new batch.
+        read_checkpoint_state(spark, checkpoint),
         counts_sink(spark, config.storage, context.run_id, job_name),
     )
     writer = foreach_batch_writer(
