@@ -20,7 +20,7 @@ CHECKOV_VERSION ?= 3.3.30
 help:
 	@echo "make demo   set up, generate the default data set, run every pipeline and the inventory stream, print a summary"
 	@echo "make test   set up, lint (ruff, mypy), run the whole test suite"
-	@echo "make setup  create .venv, install pinned dependencies, fetch the JVM jars (idempotent)"
+	@echo "make setup  create .venv, install pinned dependencies, fetch the JVM jars, build the JVM's class archive (idempotent)"
 	@echo "make kafka  run a local Apache Kafka broker (KRaft) on 127.0.0.1:$(KAFKA_PORT) until Ctrl-C"
 	@echo "make dashboard  serve the dashboard and read API over the gold tables on http://127.0.0.1:$(DASHBOARD_PORT)/"
 	@echo "make postgres install Debian's PostgreSQL server when missing (the database-source tests)"
@@ -29,6 +29,9 @@ help:
 	@echo "make cluster  run a Spark standalone cluster (a master and $(CLUSTER_WORKERS) workers, own processes) until Ctrl-C"
 
 setup: $(VENV)/.installed $(JARS_DIR)/.fetched $(KAFKA_JARS_DIR)/.fetched $(DASHBOARD_VENDOR)/.copied $(INFRA_VENV)/.installed
+	@# The driver JVM's class-data archive for these jars (runtime/class_archive.py): built once, minutes;
+	@# it takes some 7 s off the start of every local command after.
+	$(PY) -m retail_lakehouse.jvm_archive
 
 $(INFRA_VENV)/.installed: Makefile
 	@test -x $(INFRA_VENV)/bin/python || $(PYTHON) -m venv $(INFRA_VENV)

@@ -30,6 +30,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("commands", "explore"),
     ("cli",),
     ("__main__",),
+    ("jvm_archive",),
 )
 # Imports the core may make besides the standard library: the contracts hold to pyspark and pydantic.
 CORE_THIRD_PARTY = {"pyspark", "pydantic", "pydantic_core"}

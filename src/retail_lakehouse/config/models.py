@@ -104,6 +104,11 @@ class SparkSettings(Section):
     ui_enabled: bool = False
     jars_dir: str | None = Field(None, description="Folder of JVM jars for local mode; default: the venv's.")
     conf: dict[str, str] = Field(default_factory=dict, description="Extra Spark settings, local mode only.")
+    class_archive: bool = Field(
+        True,
+        description="Local mode: start the driver JVM from the class-data archive `make setup` builds for these "
+        "jars, when there is one (runtime/class_archive.py).",
+    )
     remote: str | None = Field(
         None,
         description="A Spark Connect server (sc://HOST:PORT) that runs every command's Spark work; the "

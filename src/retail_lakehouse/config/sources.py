@@ -187,6 +187,12 @@ def default_conf_dir(environ: Mapping[str, str] | None = None, cwd: Path | None 
     local = (cwd or Path.cwd()) / "conf"
     if (local / "base").is_dir():
         return local
+    return packaged_conf_dir()
+
+
+def packaged_conf_dir() -> Path:
+    """The configuration shipped with the package: inside the installed wheel, else the repository's conf/
+    next to an editable install."""
     package_dir = Path(__file__).resolve().parent.parent
     bundled = package_dir / "_conf"
     if (bundled / "base").is_dir():

@@ -16,6 +16,8 @@ from pyspark.sql import SparkSession
 
 from retail_lakehouse.config.models import SparkSettings
 from retail_lakehouse.core.errors import RuntimeSetupError
+from retail_lakehouse.runtime.class_archive import current_archive
+from retail_lakehouse.runtime.class_archive import use_options as class_archive_options
 from retail_lakehouse.runtime.jars import default_jars_dir, local_runtime_jars
 
 LOG4J_CONFIG = Path(__file__).with_name("log4j2.properties")
@@ -55,10 +57,19 @@ def driver_java_options(log_folder: Path | None) -> str:
     return " ".join(options)
 
 
+JVM_OPTIONS_SETTING = "spark.driver.extraJavaOptions"
+
+
 def local_session_conf(
-    settings: SparkSettings, jars: list[Path], warehouse_dir: str | None, log_folder: Path | None = None
+    settings: SparkSettings,
+    jars: list[Path],
+    warehouse_dir: str | None,
+    log_folder: Path | None = None,
+    class_archive: Path | None = None,
 ) -> dict[str, str]:
-    """Every setting of a local session, sized from configuration for a small machine."""
+    """Every setting of a local session, sized from configuration for a small machine; the driver JVM
+    starts from `class_archive` when given and the file exists (class_archive.py)."""
+    java_options = [driver_java_options(log_folder), *class_archive_options(class_archive)]
     conf = {
         "spark.master": settings.master,
         "spark.app.name": settings.app_name,
@@ -71,7 +82,7 @@ def local_session_conf(
         "spark.ui.enabled": str(settings.ui_enabled).lower(),
         "spark.ui.showConsoleProgress": "false",
         "spark.sql.session.timeZone": "UTC",
-        "spark.driver.extraJavaOptions": driver_java_options(log_folder),
+        JVM_OPTIONS_SETTING: " ".join(java_options),
         # Generated code is cached by its source text; the default (100 classes) is fewer than one inventory
         # micro-batch generates, so every batch compiled them all again and the JIT never settled (a
         # 100,000-event batch took 12.5 s instead of 7 s; docs/benchmarks.md). Static: set at start only.
@@ -176,8 +187,10 @@ def get_spark_session(
     # Python workers (pandas UDFs) run the interpreter pyspark names in PYSPARK_PYTHON (the spark.pyspark.python
     # setting only reaches spark-submit); without it they start a system python3 that lacks this venv.
     os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
+    jars = local_runtime_jars(jars_dir)
+    archive = current_archive(jars) if settings.class_archive else None
     builder = SparkSession.builder
-    for key, value in local_session_conf(settings, local_runtime_jars(jars_dir), warehouse_dir, log_folder).items():
+    for key, value in local_session_conf(settings, jars, warehouse_dir, log_folder, archive).items():
         builder = builder.config(key, value)
     return builder.getOrCreate()
 
