@@ -21,11 +21,10 @@ from __future__ import annotations
 import hashlib
 import os
 import shutil
-import sys
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
-from retail_lakehouse.runtime.jars import pyspark_jars_dir
+from retail_lakehouse.runtime.jars import default_jars_dir, pyspark_jars_dir
 
 ARCHIVE_SUFFIX = ".jsa"
 # The JVM's notes on what it could not archive (signed jars, classes from old compilers) or on an archive it
@@ -35,7 +34,7 @@ QUIET = ("-Xlog:cds=off", "-Xlog:cds+dynamic=off")
 
 def archive_folder() -> Path:
     """Beside the jars `make setup` fetched: the archive belongs to this virtual environment's jars."""
-    return Path(sys.prefix) / "share" / "retail-lakehouse" / "jvm"
+    return default_jars_dir().parent / "jvm"
 
 
 def java_binary(environ: Mapping[str, str] | None = None) -> Path | None:
@@ -59,7 +58,7 @@ def archive_name(java: Path, jars: Sequence[Path]) -> str:
 
 def driver_jars(runtime_jars: Sequence[Path]) -> list[Path]:
     """Every jar a local driver loads classes from: pyspark's class path and `spark.jars`."""
-    return sorted(pyspark_jars_dir().glob("*.jar")) + list(runtime_jars)
+    return [*pyspark_jars_dir().glob("*.jar"), *runtime_jars]  # in any order: archive_name sorts them
 
 
 def current_archive(runtime_jars: Sequence[Path], folder: Path | None = None) -> Path | None:
