@@ -83,6 +83,19 @@ def _local_delta_state(table: Path) -> str:
     return f"v{versions[0]}@{_commit_info(table / '_delta_log' / f'{versions[0]:020d}.json')[1]}"
 
 
+def local_last_commit_ms(table: Path) -> int | None:
+    """The time (ms since the epoch) of the newest commit of the Delta table in `table`, a folder on this
+    machine's disk, from its log's newest commit file; None when there is no table there."""
+    try:
+        names = [entry.name for entry in (table / "_delta_log").iterdir()]
+    except FileNotFoundError:
+        return None
+    versions = [int(m.group(1)) for name in names if (m := COMMIT_FILE.match(name))]
+    if not versions:
+        return None
+    return _commit_info(table / "_delta_log" / f"{max(versions):020d}.json")[1]
+
+
 def _commit_info(commit: Path) -> tuple[str | None, int | None]:
     """The operation and time (ms) of a commit, from its commitInfo action (Delta writes it first)."""
     with commit.open(encoding="utf-8") as lines:

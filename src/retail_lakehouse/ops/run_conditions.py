@@ -11,7 +11,9 @@ from pyspark.sql import SparkSession
 
 from retail_lakehouse.config.models import LakehouseConfig
 from retail_lakehouse.core.contracts import BatchCounts
+from retail_lakehouse.core.table_refs import TableRef
 from retail_lakehouse.io import delta_tables
+from retail_lakehouse.io.storage_state import local_last_commit_ms, local_path
 from retail_lakehouse.ops.alerts import (
     CRITICAL,
     DQ_SCORE,
@@ -113,16 +115,27 @@ def tables_with_sla(config: LakehouseConfig) -> dict[str, float]:
 
 
 def freshness_with_spark(spark: SparkSession, config: LakehouseConfig) -> list[Freshness]:
-    """Each table with a freshness SLA and its latest commit's time (one `DESCRIBE HISTORY ... LIMIT 1`)."""
+    """Each table with a freshness SLA and its latest commit's time: from the newest file of its log on
+    this machine's disk (milliseconds, where Spark's history takes a query per table), elsewhere from
+    `DESCRIBE HISTORY ... LIMIT 1`."""
     found = []
     for table, hours in tables_with_sla(config).items():
         ref = config.storage.table_ref(table)
-        last = None
-        if delta_tables.exists(spark, ref):
-            row = delta_tables.history(spark, ref, 1).select("timestamp").first()
-            last = _utc(row["timestamp"]) if row else None
+        local = local_path(spark, ref.path)
+        if local is not None:
+            commit_ms = local_last_commit_ms(local)
+            last = None if commit_ms is None else datetime.fromtimestamp(commit_ms / 1000, tz=UTC)
+        else:
+            last = _last_commit_from_history(spark, ref)
         found.append(Freshness(table, hours, last))
     return found
+
+
+def _last_commit_from_history(spark: SparkSession, ref: TableRef) -> datetime | None:
+    if not delta_tables.exists(spark, ref):
+        return None
+    row = delta_tables.history(spark, ref, 1).select("timestamp").first()
+    return _utc(row["timestamp"]) if row else None
 
 
 def _utc(value: datetime) -> datetime:

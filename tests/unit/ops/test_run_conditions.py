@@ -3,11 +3,21 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from pathlib import Path
+
+from deltalake import DeltaTable
+from pyspark.sql import SparkSession
 
 from retail_lakehouse.config.models import LakehouseConfig
 from retail_lakehouse.core.contracts import BatchCounts
 from retail_lakehouse.ops.alerts import DQ_SCORE, FRESHNESS, JOB_FAILED, QUARANTINE_RATE, STREAM_LAG
-from retail_lakehouse.ops.run_conditions import BatchProgress, Freshness, job_conditions, stream_conditions
+from retail_lakehouse.ops.run_conditions import (
+    BatchProgress,
+    Freshness,
+    freshness_with_spark,
+    job_conditions,
+    stream_conditions,
+)
 
 
 def config(**ops: object) -> LakehouseConfig:
@@ -98,3 +108,28 @@ def test_a_stream_falls_behind_on_latency_or_on_rates() -> None:
     assert lag.firing is True
     assert lag.message == "micro-batch 5 of inventory took 6.5 s (limit 5 s)"
     assert stream_conditions(settings, "inventory", []) == []
+
+
+def test_freshness_reads_each_sla_tables_newest_commit_time_from_its_log(spark: SparkSession, tmp_path: Path) -> None:
+    settings = LakehouseConfig.model_validate(
+        {
+            "env": "test",
+            "conf_dir": "conf",
+            "storage": {"landing": str(tmp_path / "landing"), "root": str(tmp_path)},
+            "tables": {"gold/written": {"freshness_hours": 24}, "gold/never": {"freshness_hours": 6}, "gold/x": {}},
+        }
+    )
+    path = settings.storage.table_path("gold/written")
+    for value in (1, 2):
+        spark.createDataFrame([(value,)], "v int").write.format("delta").mode("append").save(path)
+
+    found = {f.table: f for f in freshness_with_spark(spark, settings)}
+
+    # The time delta-rs reads from the newest commit: the writer's clock at commit 1, to the millisecond.
+    newest = DeltaTable(path).history(1)[0]
+    assert newest["version"] == 1
+    assert found["gold/written"] == Freshness(
+        "gold/written", 24, datetime.fromtimestamp(newest["timestamp"] / 1000, tz=UTC)
+    )
+    assert found["gold/never"] == Freshness("gold/never", 6, None)
+    assert set(found) == {"gold/written", "gold/never"}  # gold/x has no SLA

@@ -9,7 +9,17 @@ from delta.tables import DeltaTable
 from pyspark.sql import SparkSession
 
 from retail_lakehouse.config.models import StorageSettings
-from retail_lakehouse.ops.run_history import SUCCEEDED, JobRun, RunHistory
+from retail_lakehouse.ops.run_history import (
+    FAILED,
+    JOB_RUNS_TABLE,
+    SKIPPED,
+    SUCCEEDED,
+    JobRun,
+    LastAttempt,
+    RunHistory,
+    _latest_attempts_with_spark,
+    latest_attempts,
+)
 
 
 def job_run(run_id: str, rows: int) -> JobRun:
@@ -69,3 +79,37 @@ def test_runs_queued_in_the_background_are_written_without_waiting_for_them(
         time.sleep(0.2)
     assert [r.run_id for r in spark.read.format("delta").load(history.table.path).collect()] == ["r0"]
     history.wait()
+
+
+def test_each_jobs_latest_attempt_is_its_newest_run_not_skipped_read_alike_by_delta_rs_and_by_spark(
+    spark: SparkSession, tmp_path: Path
+) -> None:
+    def run(run_id: str, job: str, status: str, hour: int) -> JobRun:
+        at = datetime(2025, 1, 1, hour, tzinfo=UTC)
+        return JobRun(run_id, None, job, "local", status, at, at, 0, 0, None, input_state=f"state of {run_id}")
+
+    storage = StorageSettings(landing=str(tmp_path / "landing"), root=str(tmp_path))
+    history = RunHistory(spark, storage)
+    assert latest_attempts(spark, storage) == {}  # no history yet
+    history.record(run("a1", "a", SUCCEEDED, 1))
+    history.record(run("b1", "b", SKIPPED, 5))
+    history.record(run("a3", "a", SKIPPED, 9))  # newer, but skipped: the failure before it stands
+    history.record(run("a2", "a", FAILED, 3))  # committed later than a3, started earlier
+    history.record(run("c1", "c", SUCCEEDED, 2))
+
+    expected = {
+        "a": LastAttempt("a", "a2", FAILED, "state of a2"),
+        "c": LastAttempt("c", "c1", SUCCEEDED, "state of c1"),
+    }
+    assert latest_attempts(spark, storage) == expected  # the history on this disk: delta-rs
+    assert _latest_attempts_with_spark(spark, history.table) == expected
+
+
+def test_a_history_that_recorded_no_input_state_tells_no_attempt(spark: SparkSession, tmp_path: Path) -> None:
+    storage = StorageSettings(landing=str(tmp_path / "landing"), root=str(tmp_path))
+    table = storage.ops_table(JOB_RUNS_TABLE)
+    spark.createDataFrame([("r1", "a", SUCCEEDED)], "run_id string, job string, status string").write.format(
+        "delta"
+    ).save(table.path)
+    assert latest_attempts(spark, storage) == {}
+    assert _latest_attempts_with_spark(spark, table) == {}
