@@ -28,6 +28,9 @@ STREAM_DAILY_AND_ALL = (STREAM, DAILY, ALL)
 
 # A marker beside each built result: it is complete.
 DONE = ".done"
+# A marker beside a result whose build failed, holding the failure: the tests that ask for it after fail at
+# once with that message instead of each spending the build's minutes failing again.
+FAILED = ".failed"
 
 
 @dataclass(frozen=True)
@@ -52,10 +55,16 @@ class ReferenceRuns:
         return self._built("stream_daily_and_all", self._then_all)
 
     def _built(self, name: str, build: Callable[[Path], None]) -> Path:
-        done = self.folder / f"{name}{DONE}"
+        done, failed = self.folder / f"{name}{DONE}", self.folder / f"{name}{FAILED}"
         with _locked(self.folder / f"{name}.lock"):
+            if failed.exists():
+                raise AssertionError(f"the shared reference run ({name}) failed earlier:\n{failed.read_text()}")
             if not done.exists():
-                build(self.folder / name)
+                try:
+                    build(self.folder / name)
+                except Exception as exc:
+                    failed.write_text(f"{type(exc).__name__}: {exc}", encoding="utf-8")
+                    raise
                 done.touch()
         return self.folder / name
 
