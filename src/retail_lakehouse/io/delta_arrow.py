@@ -14,4 +14,9 @@ from deltalake import DeltaTable, QueryBuilder
 def read_arrow(table: DeltaTable, columns: Sequence[str] | None = None) -> pa.Table:
     """The table's current version, all columns or those named, as one Arrow table."""
     selected = "*" if columns is None else ", ".join('"' + column.replace('"', '""') + '"' for column in columns)
-    return pa.table(QueryBuilder().register("t", table).execute(f"SELECT {selected} FROM t").read_all())
+    return query_arrow(table, "t", f"SELECT {selected} FROM t")
+
+
+def query_arrow(table: DeltaTable, name: str, sql: str) -> pa.Table:
+    """The result of `sql` over the table's current version, registered as `name`, as one Arrow table."""
+    return pa.table(QueryBuilder().register(name, table).execute(sql).read_all())

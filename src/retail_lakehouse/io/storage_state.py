@@ -69,11 +69,7 @@ def delta_state_from_history(spark: SparkSession, ref: TableRef) -> str:
 
 
 def _local_delta_state(table: Path) -> str:
-    try:
-        names = [entry.name for entry in (table / "_delta_log").iterdir()]
-    except FileNotFoundError:
-        return ABSENT
-    versions = sorted((int(m.group(1)) for name in names if (m := COMMIT_FILE.match(name))), reverse=True)
+    versions = _local_commit_versions(table)
     if not versions:
         return ABSENT
     for version in versions[:MAX_COMMITS_LOOKED_AT]:
@@ -86,14 +82,17 @@ def _local_delta_state(table: Path) -> str:
 def local_last_commit_ms(table: Path) -> int | None:
     """The time (ms since the epoch) of the newest commit of the Delta table in `table`, a folder on this
     machine's disk, from its log's newest commit file; None when there is no table there."""
+    versions = _local_commit_versions(table)
+    return _commit_info(table / "_delta_log" / f"{versions[0]:020d}.json")[1] if versions else None
+
+
+def _local_commit_versions(table: Path) -> list[int]:
+    """The versions with a commit file in the log of the table in `table`, newest first; none without one."""
     try:
         names = [entry.name for entry in (table / "_delta_log").iterdir()]
     except FileNotFoundError:
-        return None
-    versions = [int(m.group(1)) for name in names if (m := COMMIT_FILE.match(name))]
-    if not versions:
-        return None
-    return _commit_info(table / "_delta_log" / f"{max(versions):020d}.json")[1]
+        return []
+    return sorted((int(m.group(1)) for name in names if (m := COMMIT_FILE.match(name))), reverse=True)
 
 
 def _commit_info(commit: Path) -> tuple[str | None, int | None]:

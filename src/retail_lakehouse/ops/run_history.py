@@ -8,8 +8,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-import pyarrow as pa  # type: ignore[import-untyped]
-from deltalake import DeltaTable, QueryBuilder
+from deltalake import DeltaTable
 from pyspark.sql import SparkSession
 from pyspark.sql import functions as F
 from pyspark.sql.types import DoubleType, LongType, StringType, StructField, StructType, TimestampType
@@ -17,6 +16,7 @@ from pyspark.sql.types import DoubleType, LongType, StringType, StructField, Str
 from retail_lakehouse.config.models import StorageSettings, TableSettings
 from retail_lakehouse.core.table_refs import TableRef
 from retail_lakehouse.io import delta_tables
+from retail_lakehouse.io.delta_arrow import query_arrow
 from retail_lakehouse.io.storage_state import local_path
 from retail_lakehouse.runtime.local_rows import literal_rows
 from retail_lakehouse.runtime.logging import get_logger
@@ -214,16 +214,13 @@ def _latest_attempts_with_delta_rs(folder: Path) -> dict[str, LastAttempt]:
     runs = DeltaTable(str(folder))
     if "input_state" not in runs.schema().to_arrow().names:  # written by a version that recorded no state
         return {}
-    latest = pa.table(
-        QueryBuilder()
-        .register("runs", runs)
-        .execute(
-            "SELECT job, run_id, status, input_state FROM ("
-            " SELECT job, run_id, status, input_state,"
-            " row_number() OVER (PARTITION BY job ORDER BY started_at DESC) AS newest"
-            f" FROM runs WHERE status <> '{SKIPPED}') WHERE newest = 1"
-        )
-        .read_all()
+    latest = query_arrow(
+        runs,
+        "runs",
+        "SELECT job, run_id, status, input_state FROM ("
+        " SELECT job, run_id, status, input_state,"
+        " row_number() OVER (PARTITION BY job ORDER BY started_at DESC) AS newest"
+        f" FROM runs WHERE status <> '{SKIPPED}') WHERE newest = 1",
     )
     return {row["job"]: LastAttempt(**row) for row in latest.to_pylist()}
 
