@@ -109,6 +109,11 @@ class SparkSettings(Section):
         description="Local mode: start the driver JVM from the class-data archive `make setup` builds for these "
         "jars, when there is one (runtime/class_archive.py).",
     )
+    garbage_collector: Literal["parallel", "g1"] = Field(
+        "parallel",
+        description="Local mode: the driver JVM's collector. parallel (the throughput collector) spends less "
+        "of a few cores on collection than the JDK's default, g1 (docs/benchmarks.md).",
+    )
     remote: str | None = Field(
         None,
         description="A Spark Connect server (sc://HOST:PORT) that runs every command's Spark work; the "

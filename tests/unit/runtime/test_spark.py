@@ -35,6 +35,14 @@ def test_local_session_has_delta_and_small_machine_settings(spark: SparkSession,
     assert sorted(r.id for r in spark.read.format("delta").load(path).collect()) == [0, 1, 2]
 
 
+def test_the_local_jvm_runs_the_throughput_collector(spark: SparkSession) -> None:
+    # Asked of the running JVM itself (its collectors' management beans), not of the options handed to it:
+    # an option the JVM dropped or another collector option overriding it would show here.
+    management = spark.sparkContext._jvm.java.lang.management  # type: ignore[union-attr]
+    beans = management.ManagementFactory.getGarbageCollectorMXBeans()
+    assert sorted(bean.getName() for bean in beans) == ["PS MarkSweep", "PS Scavenge"]
+
+
 def test_local_conf_comes_from_settings_and_extra_conf_wins() -> None:
     settings = SparkSettings(
         master="local[1]",
@@ -49,6 +57,17 @@ def test_local_conf_comes_from_settings_and_extra_conf_wins() -> None:
     assert conf["spark.sql.warehouse.dir"] == "/w"
     assert conf["spark.sql.shuffle.partitions"] == "5"
     assert conf["spark.foo"] == "bar"
+
+
+def test_the_driver_jvm_gets_the_configured_garbage_collector() -> None:
+    options = {
+        collector: local_session_conf(SparkSettings(garbage_collector=collector), [], None)[
+            "spark.driver.extraJavaOptions"
+        ].split()
+        for collector in ("parallel", "g1")
+    }
+    assert ("-XX:+UseParallelGC" in options["parallel"], "-XX:+UseG1GC" in options["parallel"]) == (True, False)
+    assert ("-XX:+UseParallelGC" in options["g1"], "-XX:+UseG1GC" in options["g1"]) == (False, True)
 
 
 def test_platform_detection() -> None:
