@@ -11,13 +11,11 @@ their ratio. Results go to docs/benchmarks.md.
 
 from __future__ import annotations
 
-import argparse
-import shutil
 import statistics
 import sys
 from pathlib import Path
 
-from noop import lakehouse
+from alternating import alternated, argument_parser, generated_once
 from retail_lakehouse.runtime.class_archive import current_archive
 from retail_lakehouse.runtime.jars import default_jars_dir, local_runtime_jars
 
@@ -30,26 +28,11 @@ MODES = {"archive": [], "no archive": ["--set", "spark.class_archive=false"]}
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--scale", type=float, default=0.03)
-    parser.add_argument("--days", type=int, default=2)
-    parser.add_argument("--work", type=Path, default=Path("/tmp/bench-class-archive"))
-    parser.add_argument("--repeat", type=int, default=2)
-    args = parser.parse_args()
+    args = argument_parser(__doc__ or "", Path("/tmp/bench-class-archive")).parse_args()
     archive = current_archive(local_runtime_jars(default_jars_dir()))
     if archive is None or not archive.is_file():
         sys.exit(f"no class archive at {archive}: run `make setup`")
-    work: Path = args.work
-    work.mkdir(parents=True, exist_ok=True)
-    if not (work / "data" / "landing").exists():
-        lakehouse(work, "generate", "--scale", str(args.scale), "--days", str(args.days))
-
-    seconds: dict[tuple[str, str], list[float]] = {}
-    for _ in range(args.repeat):
-        for mode, options in MODES.items():
-            shutil.rmtree(work / "lakehouse", ignore_errors=True)
-            for label, command in COMMANDS.items():
-                seconds.setdefault((label, mode), []).append(lakehouse(work, *command, *options))
+    seconds = alternated(generated_once(args), MODES, COMMANDS, args.repeat)
 
     print(f"archive: {archive} ({archive.stat().st_size / 2**20:.0f} MiB)")
     print(f"{'command':<36} {'no archive s':>13} {'archive s':>10} {'saved s':>8} {'ratio':>6}")

@@ -11,39 +11,24 @@ median seconds per command and their ratio. Results go to docs/benchmarks.md.
 
 from __future__ import annotations
 
-import argparse
-import shutil
 import statistics
 from pathlib import Path
 
-from noop import lakehouse
+from alternating import alternated, argument_parser, generated_once
 
 MODES = {"parallel": [], "g1": ["--set", "spark.garbage_collector=g1"]}
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--scale", type=float, default=0.03)
-    parser.add_argument("--days", type=int, default=2)
-    parser.add_argument("--work", type=Path, default=Path("/tmp/bench-gc"))
-    parser.add_argument("--repeat", type=int, default=2)
+    parser = argument_parser(__doc__ or "", Path("/tmp/bench-gc"))
     parser.add_argument("--pipeline", default="daily", help="the pipeline run after the stream (daily, all)")
     args = parser.parse_args()
-    work: Path = args.work
-    work.mkdir(parents=True, exist_ok=True)
-    if not (work / "data" / "landing").exists():
-        lakehouse(work, "generate", "--scale", str(args.scale), "--days", str(args.days))
+    work = generated_once(args)
     commands = {
         "stream inventory --available-now": ["stream", "inventory", "--available-now"],
         f"pipeline {args.pipeline}": ["pipeline", args.pipeline],
     }
-
-    seconds: dict[tuple[str, str], list[float]] = {}
-    for _ in range(args.repeat):
-        for mode, options in MODES.items():
-            shutil.rmtree(work / "lakehouse", ignore_errors=True)
-            for label, command in commands.items():
-                seconds.setdefault((label, mode), []).append(lakehouse(work, *command, *options))
+    seconds = alternated(work, MODES, commands, args.repeat)
 
     print(f"scale {args.scale}, {args.days} days, {args.repeat} runs each, alternating; medians")
     print(f"{'command, new lakehouse':<36} {'g1 s':>7} {'parallel s':>11} {'g1 / parallel':>14}")
