@@ -32,6 +32,12 @@ def spark(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SparkSession]:
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Tests marked `long` go first, `longest` before them (stable otherwise): with `pytest -n 2 --dist
-    worksteal` the longest tests then start at once beside the rest instead of ending the run alone."""
+    """Tests marked `long` go first, `longest` before them (stable otherwise).
+
+    `--dist worksteal` gives each worker one contiguous share of this order and later moves tests from the
+    tail of a busy worker's queue to an idle one. So the long tests, all in the first worker's share, run one
+    after another there while the other worker runs the short ones beside them. Each long test keeps both
+    cores busy on its own: dealt out so that both workers ran long tests at once, each took about twice as
+    long and the short ones came after them, a slower run (2026-12-04: the long tests done after 2,450 s and
+    450 short tests still to go, against 2,602 s for the whole run in this order)."""
     items.sort(key=lambda item: (item.get_closest_marker("longest") is None, item.get_closest_marker("long") is None))
