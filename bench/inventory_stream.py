@@ -155,21 +155,26 @@ def recomputed_positions(spark: SparkSession, loaded: LoadedConfig, events: Data
     batch_computation(events, items).write.format("delta").mode("overwrite").save(str(work / "accelerator_positions"))
 
 
+def counted_ledger_events(spark: SparkSession, loaded: LoadedConfig) -> DataFrame:
+    """Every accepted event our stream's ledger holds that moves a position."""
+    return spark.read.format("delta").load(loaded.config.storage.table_path("silver/inventory_events")).where("counted")
+
+
 def accelerator_recompute(spark: SparkSession, loaded: LoadedConfig, work: Path) -> tuple[float, int]:
     """The accelerator's recompute alone, from the events our stream accepted: every position from all
     history, overwriting a table. Its ingestion of the new events is not in this time."""
     started = time.perf_counter()
-    events = spark.read.format("delta").load(loaded.config.storage.table_path("silver/inventory_events"))
-    recomputed_positions(spark, loaded, events.where("counted"), work)
-    return time.perf_counter() - started, events.where("counted").count()
+    events = counted_ledger_events(spark, loaded)
+    recomputed_positions(spark, loaded, events, work)
+    return time.perf_counter() - started, events.count()
 
 
 def seed_accelerator_events(spark: SparkSession, loaded: LoadedConfig, work: Path) -> Path:
     """The accelerator's own events table, holding (untimed) every accepted, counted event our stream has
     taken so far: its history before the trigger to be timed."""
-    events = spark.read.format("delta").load(loaded.config.storage.table_path("silver/inventory_events"))
     target = work / "accelerator_events"
-    events.where("counted").select(*ACCELERATOR_COLUMNS).write.format("delta").mode("overwrite").save(str(target))
+    events = counted_ledger_events(spark, loaded).select(*ACCELERATOR_COLUMNS)
+    events.write.format("delta").mode("overwrite").save(str(target))
     return target
 
 

@@ -25,6 +25,7 @@ import datetime as dt
 import shutil
 import tempfile
 from pathlib import Path
+from typing import NamedTuple
 
 from inventory_stream import (
     START,
@@ -41,6 +42,17 @@ from inventory_stream import (
 from retail_lakehouse.generator.landing import generate_landing
 from retail_lakehouse.generator.options import GeneratorOptions
 from retail_lakehouse.runtime.spark import get_spark_session
+
+
+class HistoryResult(NamedTuple):
+    """Seconds of both sides for the day after `history` days."""
+
+    history: int
+    events: int
+    our_run: float
+    our_micro_batches: float
+    recompute: float
+    whole_trigger: float
 
 
 def main() -> None:
@@ -68,7 +80,7 @@ def main() -> None:
     run_stream(spark, warm)
     accelerator_trigger(spark, warm, work / "warm", warm_events, START + dt.timedelta(days=2))
 
-    rows = []
+    rows: list[HistoryResult] = []
     for history in histories:
         loaded = configured(work, f"history-{history}")
         deliver(staging, Path(loaded.config.storage.landing), range(1, history + 1))
@@ -81,7 +93,7 @@ def main() -> None:
             spark, loaded, work / f"history-{history}", accelerator_events, START + dt.timedelta(days=history)
         )
         differing = positions_differing(spark, loaded, work / f"history-{history}")
-        rows.append((history, all_events, ours, recompute, trigger, ours_trigger))
+        rows.append(HistoryResult(history, all_events, ours, ours_trigger, recompute, trigger))
         print(
             f"history {history} days: built from {built_events:,} events in {built:.1f} s; next day "
             f"{new_events:,} events: ours {ours:.1f} s (its micro-batches {ours_trigger:.1f} s); accelerator: "
@@ -98,14 +110,19 @@ def main() -> None:
         "| whole trigger / our micro-batches |"
     )
     print("|---|---|---|---|---|---|---|---|")
-    for history, all_events, ours, recompute, trigger, ours_trigger in rows:
+    for row in rows:
         print(
-            f"| {history} | {all_events:,} | {ours:.1f} | {ours_trigger:.1f} | {recompute:.1f} | {trigger:.1f} "
-            f"| {recompute / ours:.2f} | {trigger / ours_trigger:.2f} |"
+            f"| {row.history} | {row.events:,} | {row.our_run:.1f} | {row.our_micro_batches:.1f} "
+            f"| {row.recompute:.1f} | {row.whole_trigger:.1f} | {row.recompute / row.our_run:.2f} "
+            f"| {row.whole_trigger / row.our_micro_batches:.2f} |"
         )
-    comparisons = (("its recompute against our run", 3, 2), ("its whole trigger against our micro-batches", 4, 5))
-    for name, theirs, ours_column in comparisons:
-        faster = [row[0] for row in rows if row[theirs] >= row[ours_column]]
+    crossovers = {
+        "its recompute against our run": [row.history for row in rows if row.recompute >= row.our_run],
+        "its whole trigger against our micro-batches": [
+            row.history for row in rows if row.whole_trigger >= row.our_micro_batches
+        ],
+    }
+    for name, faster in crossovers.items():
         print(f"crossover, {name}: " + (f"ours faster from {faster[0]} days" if faster else "not reached"))
 
 
