@@ -1,18 +1,18 @@
 """On a real Spark standalone cluster (a master and two workers, each its own JVM, started here with Spark's
-own classes), `spark-submit` of the built wheel runs the inventory stream, `pipeline daily` and `pipeline all`:
-every table equals, row by row, what the same commands write in local mode (the shared local run,
-reference_runs.py), read back by an independent reader."""
+own classes), `spark-submit` of the built wheel, its session sized for the cluster (cluster_submit.py), runs
+the inventory stream, `pipeline daily` and `pipeline all`: every table equals, row by row, what the same
+commands write in local mode (the shared local run, reference_runs.py), read back by an independent
+reader."""
 
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 import urllib.request
 from pathlib import Path
 
 import pytest
 
+from retail_lakehouse.runtime.cluster_submit import build_wheel, sized_settings, submit_command
 from retail_lakehouse.runtime.jars import default_jars_dir, local_runtime_jars
 from retail_lakehouse.runtime.standalone_cluster import LocalStandaloneCluster
 from tests.conftest import REPO_ROOT
@@ -23,50 +23,20 @@ from tests.integration.reference_runs import STREAM_DAILY_AND_ALL, ReferenceRuns
 # Scheduled with the longest: run last, it ended a clean-clone run alone for about 12 minutes.
 pytestmark = [pytest.mark.integration, pytest.mark.long, pytest.mark.longest]
 
-
-def built_wheel(folder: Path) -> Path:
-    """The package's wheel, built from the checkout as a release is."""
-    subprocess.run(
-        [sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "--wheel-dir", str(folder), str(REPO_ROOT)],
-        check=True,
-        capture_output=True,
-    )
-    (wheel,) = folder.glob("retail_lakehouse-*.whl")
-    return wheel
-
-
-def spark_submit(master: str, wheel: Path) -> list[str]:
-    """spark-submit as a user runs it against a cluster: the wheel on every executor's path, Delta's jars,
-    shuffle partitions sized for the cluster's two cores."""
-    settings = {
-        "spark.sql.extensions": "io.delta.sql.DeltaSparkSessionExtension",
-        "spark.sql.catalog.spark_catalog": "org.apache.spark.sql.delta.catalog.DeltaCatalog",
-        "spark.sql.shuffle.partitions": "4",
-        "spark.sql.session.timeZone": "UTC",
-        "spark.executor.memory": "1g",
-        "spark.executor.cores": "1",
-        "spark.pyspark.python": sys.executable,
-    }
-    return [
-        str(Path(sys.executable).parent / "spark-submit"),
-        "--master", master,
-        "--deploy-mode", "client",
-        "--driver-memory", "2g",
-        "--jars", ",".join(str(jar) for jar in local_runtime_jars(default_jars_dir())),
-        "--py-files", str(wheel),
-        *[item for key, value in settings.items() for item in ("--conf", f"{key}={value}")],
-        str(REPO_ROOT / "jobs" / "lakehouse_submit.py"),
-    ]  # fmt: skip
+SUBMIT_SCRIPT = REPO_ROOT / "jobs" / "lakehouse_submit.py"
 
 
 def test_pipeline_all_and_the_stream_on_a_standalone_cluster_equal_a_local_run(
     workspace: Workspace, reference_runs: ReferenceRuns, tmp_path: Path
 ) -> None:
-    wheel = built_wheel(tmp_path / "dist")
+    wheel = build_wheel(REPO_ROOT, tmp_path / "dist")
     cluster_root = tmp_path / "cluster"
     env = {"LAKEHOUSE_ROOT": str(cluster_root), "LAKEHOUSE_LANDING": str(reference_runs.landing)}
     with LocalStandaloneCluster(workers=2, cores_per_worker=1, memory_per_worker="1536m") as cluster:
-        submit = spark_submit(cluster.url, wheel)
+        settings = {**sized_settings(cores=2), "spark.executor.memory": "1g", "spark.executor.cores": "1"}
+        submit = submit_command(
+            cluster.url, wheel, SUBMIT_SCRIPT, jars=local_runtime_jars(default_jars_dir()), settings=settings
+        )
         for command in STREAM_DAILY_AND_ALL:
             run = workspace.run(*command, command=submit, extra_env=env)
             assert run.returncode == 0, run.stderr[-3000:]

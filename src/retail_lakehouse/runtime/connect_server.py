@@ -21,7 +21,7 @@ import pyspark
 from retail_lakehouse.core.errors import RuntimeSetupError
 from retail_lakehouse.runtime.jars import default_jars_dir, local_runtime_jars
 from retail_lakehouse.runtime.local_process import LocalServer, free_port, serve_until_stopped, wait_until_listening
-from retail_lakehouse.runtime.spark import driver_java_options
+from retail_lakehouse.runtime.spark import DELTA_SESSION_SETTINGS, driver_java_options
 
 START_TIMEOUT_SECONDS = 120
 SERVER_CLASS = "org.apache.spark.sql.connect.service.SparkConnectServer"
@@ -32,8 +32,7 @@ def server_conf(port: int, *, master: str, shuffle_partitions: int, warehouse_di
         "spark.master": master,
         "spark.connect.grpc.binding.address": "127.0.0.1",
         "spark.connect.grpc.binding.port": str(port),
-        "spark.sql.extensions": "io.delta.sql.DeltaSparkSessionExtension",
-        "spark.sql.catalog.spark_catalog": "org.apache.spark.sql.delta.catalog.DeltaCatalog",
+        **DELTA_SESSION_SETTINGS,
         "spark.sql.session.timeZone": "UTC",
         "spark.sql.shuffle.partitions": str(shuffle_partitions),
         "spark.default.parallelism": str(shuffle_partitions),

@@ -42,6 +42,11 @@ def runs_on_spark_platform(environ: Mapping[str, str]) -> bool:
     return "DATABRICKS_RUNTIME_VERSION" in environ or "PYSPARK_GATEWAY_PORT" in environ
 
 
+# Delta Lake's SQL extension and catalog: every session of ours has them (local, Connect server, submitted).
+DELTA_SESSION_SETTINGS = {
+    "spark.sql.extensions": "io.delta.sql.DeltaSparkSessionExtension",
+    "spark.sql.catalog.spark_catalog": "org.apache.spark.sql.delta.catalog.DeltaCatalog",
+}
 CODEGEN_CACHE_ENTRIES = 2000
 DRIVER_LISTED_FOLDERS = 1000
 
@@ -85,8 +90,7 @@ def local_session_conf(
         "spark.app.name": settings.app_name,
         "spark.driver.memory": settings.driver_memory,
         "spark.jars": ",".join(str(jar) for jar in jars),
-        "spark.sql.extensions": "io.delta.sql.DeltaSparkSessionExtension",
-        "spark.sql.catalog.spark_catalog": "org.apache.spark.sql.delta.catalog.DeltaCatalog",
+        **DELTA_SESSION_SETTINGS,
         "spark.sql.shuffle.partitions": str(settings.shuffle_partitions),
         "spark.default.parallelism": str(settings.shuffle_partitions),
         "spark.ui.enabled": str(settings.ui_enabled).lower(),
