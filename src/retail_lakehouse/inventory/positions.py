@@ -74,7 +74,11 @@ def position_updates(
     older snapshot changes nothing; a delta older than the position's snapshot is ignored.
     """
     keys = batch.select(*POSITION_KEY).distinct()
-    with_current = keys.join(current.select(*POSITION_COLUMNS), list(POSITION_KEY), "left")
+    # The table cut down to the batch's positions where it is read, before the outer join: joined whole, it
+    # was broadcast while its files stayed under Spark's 10 MB threshold, a cost that follows the table,
+    # not the batch (bench/positions_merge.py: 0.88 s against 0.45 s at 1,020,000 positions).
+    touched = current.select(*POSITION_COLUMNS).join(keys, list(POSITION_KEY), "left_semi")
+    with_current = keys.join(touched, list(POSITION_KEY), "left")
     if earlier_deltas is None:
         state = with_current.select(
             "*",
